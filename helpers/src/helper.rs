@@ -1,0 +1,113 @@
+//! The interface between a protocol helper and whoever feeds it packets.
+
+use crate::conn::{ConnView, Dir};
+use crate::edit::Edit;
+use crate::expect::{ExpectError, Expectation};
+use crate::registry::HelperInfo;
+
+/// The kernel's limit on a helper's private data (NF_CT_HELPER_PRIV_DATA_MAX… as
+/// enforced by nfnetlink_cthelper: NFCTH_PRIV_DATA_LEN ≤ 32).
+pub const PRIV_DATA_MAX: usize = 32;
+
+/// A helper's private per-connection state, as the kernel stores it in the
+/// conntrack's help extension. Whatever a helper must remember about a
+/// connection lives here, so a restarted daemon loses nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct PrivData(pub [u8; PRIV_DATA_MAX]);
+
+impl PrivData {
+    pub const ZERO: PrivData = PrivData([0; PRIV_DATA_MAX]);
+
+    /// From the bytes the kernel handed over (shorter input is zero-padded,
+    /// longer input cut: the kernel never sends more than the registered
+    /// length).
+    pub fn from_bytes(b: &[u8]) -> Self {
+        let mut d = [0u8; PRIV_DATA_MAX];
+        for (dst, src) in d.iter_mut().zip(b) {
+            *dst = *src;
+        }
+        PrivData(d)
+    }
+    pub fn as_bytes(&self) -> &[u8; PRIV_DATA_MAX] {
+        &self.0
+    }
+}
+
+/// One packet handed to a helper.
+#[derive(Debug, Clone, Copy)]
+pub struct Packet<'a> {
+    pub conn: ConnView,
+    pub dir: Dir,
+    /// The L4 payload (after the TCP/UDP header), as it is on the wire at
+    /// the helper's hook: after NAT of the headers, before any edit.
+    pub payload: &'a [u8],
+    /// The TCP sequence number of the first payload byte (None for UDP).
+    pub tcp_seq: Option<u32>,
+    /// The private data stored with the connection.
+    pub state: PrivData,
+}
+
+/// Something worth a counter and a debug log line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Stable reason code, used as a metrics label (`bounce`, `malformed`…).
+    pub reason: &'static str,
+    /// Human readable detail for the log.
+    pub detail: String,
+}
+
+impl Event {
+    pub fn new(reason: &'static str, detail: impl Into<String>) -> Self {
+        Event {
+            reason,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// What a helper decided about one packet.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Edits of the payload, by offset into it; non-overlapping.
+    pub edits: Vec<Edit>,
+    /// The expectations that were created (the [`Env`] accepted them).
+    pub expectations: Vec<Expectation>,
+    /// New private data, when it changed.
+    pub state: Option<PrivData>,
+    /// The packet should be dropped (the kernel helper would return
+    /// NF_DROP, e.g. when a NAT rewrite failed after its expectation was
+    /// set up).
+    pub drop: bool,
+    /// The payload ends inside a message the helper must see whole. A caller
+    /// that can hold this segment should call again with this payload and
+    /// the next in-order segment of the same direction concatenated (and the
+    /// same `tcp_seq`); a caller that cannot hold it lets the packet pass.
+    pub need_more: bool,
+    /// Counters and log lines.
+    pub events: Vec<Event>,
+}
+
+impl Outcome {
+    pub fn event(&mut self, reason: &'static str, detail: impl Into<String>) {
+        self.events.push(Event::new(reason, detail));
+    }
+    /// Size change of the payload.
+    pub fn delta(&self) -> isize {
+        crate::edit::total_delta(&self.edits)
+    }
+}
+
+/// The conntrack expectation table, as the helper sees it.
+pub trait Env {
+    /// Like `nf_ct_expect_related()`: create `exp` or say why not.
+    fn expect_related(&mut self, exp: &Expectation) -> Result<(), ExpectError>;
+    /// A random number (NAT port search).
+    fn random_u32(&mut self) -> u32;
+}
+
+/// A protocol helper. Implementations are immutable after construction
+/// (their configuration); all per-connection state travels in [`PrivData`].
+pub trait Helper: Send + Sync + std::fmt::Debug {
+    fn info(&self) -> &'static HelperInfo;
+    fn handle(&self, pkt: &Packet<'_>, env: &mut dyn Env) -> Outcome;
+}

@@ -1,0 +1,133 @@
+//! cthelperd: userspace conntrack helpers.
+
+#[allow(dead_code)] // parts are used by `run` and `replay`, which land next
+mod config;
+mod daemon;
+mod replay;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "cthelperd",
+    version,
+    about = "Memory-safe userspace conntrack helpers (ALGs)"
+)]
+struct Cli {
+    /// Configuration file (TOML). Without it, the built-in defaults (the
+    /// kernel modules' defaults) apply.
+    #[arg(short, long, global = true)]
+    config: Option<PathBuf>,
+    /// Log filter, e.g. `info` or `cthelperd=debug` (RUST_LOG overrides).
+    #[arg(long, global = true, default_value = "info")]
+    log: String,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Register the helpers with the kernel and serve their NFQUEUEs.
+    Run(daemon::Args),
+    /// Run the helpers over a capture and show what they would do.
+    Replay(replay::Args),
+    /// List the helpers with their ports, parameters and policies.
+    Helpers,
+    /// Check a configuration file and print the effective configuration.
+    CheckConfig {
+        /// The file to check.
+        file: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cli.log));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    match real_main(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("cthelperd: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(path: &Option<PathBuf>) -> Result<config::Config> {
+    match path {
+        Some(p) => config::Config::load(p),
+        None => Ok(config::Config::default()),
+    }
+}
+
+fn real_main(cli: Cli) -> Result<ExitCode> {
+    match cli.cmd {
+        Cmd::Run(args) => daemon::run(load_config(&cli.config)?, args),
+        Cmd::Replay(args) => replay::run(load_config(&cli.config)?, args),
+        Cmd::Helpers => {
+            print!("{}", describe(&load_config(&cli.config)?));
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::CheckConfig { file } => {
+            let cfg = config::Config::load(&file)?;
+            print!("{}", describe(&cfg));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Human-readable listing of the effective helper configuration.
+fn describe(cfg: &config::Config) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    for h in &cfg.helpers {
+        let i = h.info;
+        let fam = match (i.ipv4, i.ipv6) {
+            (true, true) => "ipv4+ipv6",
+            (true, false) => "ipv4",
+            _ => "ipv6",
+        };
+        let ports: Vec<String> = h.ports.iter().map(u16::to_string).collect();
+        let _ = writeln!(
+            s,
+            "{} ({}) — {}\n  {} ports {} {}, queue {}{}, private data {} bytes",
+            i.name,
+            if h.enabled { "enabled" } else { "disabled" },
+            i.summary,
+            i.l4,
+            ports.join(","),
+            fam,
+            h.queue,
+            if h.queues > 1 {
+                format!("-{}", h.queue + h.queues - 1)
+            } else {
+                String::new()
+            },
+            i.priv_len
+        );
+        for (k, v) in h.params.iter() {
+            let help = i
+                .params
+                .iter()
+                .find(|p| p.name == k)
+                .map(|p| p.help)
+                .unwrap_or("");
+            let _ = writeln!(s, "  param {k} = {v}  ({help})");
+        }
+        for (n, p) in h.policies.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "  policy {n} {}: max_expected {}, timeout {}s",
+                p.name, p.max_expected, p.timeout
+            );
+        }
+    }
+    s
+}
