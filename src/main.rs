@@ -1,6 +1,5 @@
 //! cthelperd: userspace conntrack helpers.
 
-#[allow(dead_code)] // parts are used by `run` and `replay`, which land next
 mod config;
 mod daemon;
 mod replay;

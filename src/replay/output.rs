@@ -1,0 +1,189 @@
+//! What `replay` prints: one record per packet a helper acted on and one
+//! per flow that matched an expectation, as text or JSON Lines
+//! (docs/replay.md).
+
+use helpers::{Event, ExpectFlags, Expectation};
+use serde::Serialize;
+use std::fmt::Write as _;
+
+#[derive(Debug, Serialize)]
+pub struct EditRec {
+    /// Offset into the L4 payload (into the concatenation of the held
+    /// segments when `segments` is present).
+    pub offset: usize,
+    pub before: String,
+    pub after: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NatRec {
+    pub dir: &'static str,
+    pub addr: String,
+    pub port: u16,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ExpRec {
+    pub proto: &'static str,
+    pub src: Option<String>,
+    pub dst: String,
+    pub sport: Option<u16>,
+    pub dport: u16,
+    pub class: u8,
+    pub flags: u32,
+    pub helper: Option<&'static str>,
+    pub nat: Option<NatRec>,
+}
+
+impl From<&Expectation> for ExpRec {
+    fn from(e: &Expectation) -> Self {
+        ExpRec {
+            proto: e.proto.name(),
+            src: e.src.map(|a| a.to_string()),
+            dst: e.dst.to_string(),
+            sport: e.sport,
+            dport: e.dport,
+            class: e.class,
+            flags: e.flags.0,
+            helper: e.helper,
+            nat: e.nat.map(|n| NatRec {
+                dir: n.dir.name(),
+                addr: n.saved_addr.to_string(),
+                port: n.saved_port,
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct EventRec {
+    pub reason: &'static str,
+    pub detail: String,
+}
+
+impl From<&Event> for EventRec {
+    fn from(e: &Event) -> Self {
+        EventRec {
+            reason: e.reason,
+            detail: e.detail.clone(),
+        }
+    }
+}
+
+/// A packet a helper acted on.
+#[derive(Debug, Serialize)]
+pub struct HelperRec {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub packet: u64,
+    /// Frames whose payloads were concatenated (held until the message was
+    /// complete); absent when the packet was handled alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segments: Option<Vec<u64>>,
+    pub helper: &'static str,
+    pub flow: String,
+    pub reply: String,
+    pub dir: &'static str,
+    pub edits: Vec<EditRec>,
+    pub expectations: Vec<ExpRec>,
+    pub events: Vec<EventRec>,
+    pub drop: bool,
+}
+
+/// A new flow that matched an expectation.
+#[derive(Debug, Serialize)]
+pub struct RelatedRec {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub packet: u64,
+    /// The flow as it arrives (its original tuple).
+    pub flow: String,
+    /// Its reply tuple (shows the NAT of nat-follow-master).
+    pub reply: String,
+    pub master: String,
+    /// Frame that created the expectation.
+    pub expected_by: u64,
+    pub expectation: ExpRec,
+    pub helper: Option<&'static str>,
+}
+
+pub fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn flags_text(f: u32) -> String {
+    let mut v = Vec::new();
+    if ExpectFlags(f).contains(ExpectFlags::PERMANENT) {
+        v.push("permanent");
+    }
+    if ExpectFlags(f).contains(ExpectFlags::INACTIVE) {
+        v.push("inactive");
+    }
+    if v.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", v.join(","))
+    }
+}
+
+fn exp_text(e: &ExpRec) -> String {
+    let src = e.src.as_deref().unwrap_or("*");
+    let sport = e.sport.map_or("*".to_string(), |p| p.to_string());
+    let mut s = format!(
+        "{} {src}:{sport} -> {}:{} class {}{}",
+        e.proto,
+        e.dst,
+        e.dport,
+        e.class,
+        flags_text(e.flags)
+    );
+    if let Some(h) = e.helper {
+        let _ = write!(s, " helper {h}");
+    }
+    if let Some(n) = &e.nat {
+        let _ = write!(s, " nat({}) to {} port {}", n.dir, n.addr, n.port);
+    }
+    s
+}
+
+impl HelperRec {
+    pub fn text(&self) -> String {
+        let mut s = format!(
+            "#{} {} {} [{}]",
+            self.packet, self.helper, self.flow, self.dir
+        );
+        let _ = write!(s, " reply {}", self.reply);
+        if let Some(seg) = &self.segments {
+            let l: Vec<String> = seg.iter().map(|n| format!("#{n}")).collect();
+            let _ = write!(s, " (segments {})", l.join("+"));
+        }
+        s.push('\n');
+        for e in &self.edits {
+            let _ = writeln!(s, "  edit @{}: {:?} → {:?}", e.offset, e.before, e.after);
+        }
+        for e in &self.expectations {
+            let _ = writeln!(s, "  expect {}", exp_text(e));
+        }
+        for e in &self.events {
+            let _ = writeln!(s, "  event {}: {}", e.reason, e.detail);
+        }
+        if self.drop {
+            s.push_str("  dropped\n");
+        }
+        s
+    }
+}
+
+impl RelatedRec {
+    pub fn text(&self) -> String {
+        format!(
+            "#{} related {} reply {} expected by #{} of {}\n  matched {}\n",
+            self.packet,
+            self.flow,
+            self.reply,
+            self.expected_by,
+            self.master,
+            exp_text(&self.expectation)
+        )
+    }
+}
