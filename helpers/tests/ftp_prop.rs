@@ -1,0 +1,237 @@
+//! FTP helper properties: no panic on any input, format/parse round trips.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use helpers::ftp::{self, Ftp, Kind, Parsed};
+use helpers::{
+    edit, ConnView, Dir, Env, ExpectError, Expectation, Helper, L4Proto, Packet, Params, PrivData,
+    Tuple,
+};
+use proptest::prelude::*;
+
+/// Refuses some ports with Clash (chosen by `clash_mask`), or all with
+/// `fail`; random numbers from a seed.
+struct PropEnv {
+    clash_mask: u16,
+    fail: Option<ExpectError>,
+    seed: u32,
+    calls: usize,
+}
+
+impl Env for PropEnv {
+    fn expect_related(&mut self, exp: &Expectation) -> Result<(), ExpectError> {
+        self.calls += 1;
+        if let Some(e) = self.fail {
+            return Err(e);
+        }
+        if exp.dport & self.clash_mask != 0 {
+            return Err(ExpectError::Clash);
+        }
+        Ok(())
+    }
+    fn random_u32(&mut self) -> u32 {
+        self.seed = self
+            .seed
+            .wrapping_mul(1_664_525)
+            .wrapping_add(1_013_904_223);
+        self.seed
+    }
+}
+
+fn addr(v6: bool) -> impl Strategy<Value = IpAddr> {
+    if v6 {
+        any::<[u16; 8]>()
+            .prop_map(|s| IpAddr::V6(Ipv6Addr::from(s)))
+            .boxed()
+    } else {
+        any::<[u8; 4]>()
+            .prop_map(|o| IpAddr::V4(Ipv4Addr::from(o)))
+            .boxed()
+    }
+}
+
+fn conn() -> impl Strategy<Value = ConnView> {
+    any::<bool>().prop_flat_map(|v6| {
+        (
+            addr(v6),
+            addr(v6),
+            addr(v6),
+            addr(v6),
+            any::<[u16; 4]>(),
+            any::<bool>(),
+        )
+            .prop_map(|(a, b, c, d, p, nat)| {
+                let orig = Tuple {
+                    src: a,
+                    dst: b,
+                    proto: L4Proto::Tcp,
+                    sport: p[0],
+                    dport: p[1],
+                };
+                if nat {
+                    ConnView {
+                        orig,
+                        reply: Tuple {
+                            src: c,
+                            dst: d,
+                            proto: L4Proto::Tcp,
+                            sport: p[2],
+                            dport: p[3],
+                        },
+                    }
+                } else {
+                    ConnView::plain(orig)
+                }
+            })
+    })
+}
+
+/// Payloads that often look like FTP: a pattern prefix then noise.
+fn payload() -> impl Strategy<Value = Vec<u8>> {
+    let prefix = prop::sample::select(vec![
+        &b""[..],
+        b"PORT ",
+        b"port ",
+        b"EPRT |1|",
+        b"EPRT |2|",
+        b"227 Entering Passive Mode (",
+        b"227 ",
+        b"229 (|||",
+        b"22",
+    ]);
+    let tail = prop::collection::vec(
+        prop_oneof![
+            any::<u8>(),
+            prop::sample::select(b"0123456789,.|:()\r\n ".to_vec()),
+        ],
+        0..80,
+    );
+    (prefix, tail).prop_map(|(p, t)| [p, &t[..]].concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    #[test]
+    fn never_panics(
+        conn in conn(),
+        reply in any::<bool>(),
+        loose in any::<bool>(),
+        payload in payload(),
+        seq in any::<Option<u32>>(),
+        state in any::<[u8; 32]>(),
+        zero_state in any::<bool>(),
+        clash_mask in any::<u16>(),
+        fail in prop::option::of(prop::sample::select(vec![ExpectError::Clash, ExpectError::Full, ExpectError::Refused])),
+        seed in any::<u32>(),
+    ) {
+        let info = helpers::registry::find("ftp").unwrap();
+        let mut params: Params = info.default_params();
+        params.set(info.params, "loose", helpers::ParamValue::Bool(loose)).unwrap();
+        let h = Ftp::new(&params, &info.default_policies());
+        let dir = if reply { Dir::Reply } else { Dir::Original };
+        let state = if zero_state { PrivData::ZERO } else { PrivData(state) };
+        let pkt = Packet { conn, dir, payload: &payload, tcp_seq: seq, state };
+        let mut env = PropEnv { clash_mask, fail, seed, calls: 0 };
+        let out = h.handle(&pkt, &mut env);
+        let edited = edit::apply(&payload, &out.edits).unwrap();
+        // Bounded work: at most the first try plus 128 random ports.
+        prop_assert!(env.calls <= 129);
+        prop_assert!(out.expectations.len() <= 1);
+        if out.need_more {
+            prop_assert!(out.expectations.is_empty() && out.edits.is_empty() && out.state.is_none());
+        }
+        if !conn.nat() {
+            prop_assert!(out.edits.is_empty());
+            prop_assert_eq!(&edited, &payload);
+        }
+        for e in &out.expectations {
+            prop_assert_eq!(e.proto, L4Proto::Tcp);
+            prop_assert_eq!(e.sport, None);
+            prop_assert!(e.dport != 0);
+        }
+        if let Some(s) = out.state {
+            prop_assert!(s.0[ftp::STATE_LEN..].iter().all(|&b| b == 0));
+        }
+    }
+
+    #[test]
+    fn port_round_trip(a in any::<[u8; 4]>(), port in 1u16..) {
+        let text = ftp::format_port(Ipv4Addr::from(a), port);
+        let line = format!("PORT {text}\r\n");
+        let Parsed::Match(c) = ftp::parse(line.as_bytes(), Dir::Original, false) else {
+            return Err(TestCaseError::fail(format!("no match: {line}")));
+        };
+        prop_assert_eq!(c.kind, Kind::Port);
+        prop_assert_eq!(c.addr, Some(IpAddr::V4(Ipv4Addr::from(a))));
+        prop_assert_eq!(c.port, port);
+        prop_assert_eq!(&line.as_bytes()[c.off..c.off + c.len], text.as_bytes());
+        // And as a 227 reply.
+        let line = format!("227 Entering Passive Mode ({text})\r\n");
+        let Parsed::Match(c) = ftp::parse(line.as_bytes(), Dir::Reply, false) else {
+            return Err(TestCaseError::fail(format!("no match: {line}")));
+        };
+        prop_assert_eq!((c.kind, c.addr, c.port), (Kind::Pasv, Some(IpAddr::V4(Ipv4Addr::from(a))), port));
+        prop_assert_eq!(&line.as_bytes()[c.off..c.off + c.len], text.as_bytes());
+    }
+
+    #[test]
+    fn eprt_round_trip(v6 in any::<bool>(), a4 in any::<[u8; 4]>(), a6 in any::<[u16; 8]>(), port in 1u16..) {
+        let a = if v6 { IpAddr::V6(Ipv6Addr::from(a6)) } else { IpAddr::V4(Ipv4Addr::from(a4)) };
+        let text = ftp::format_eprt(a, port);
+        let line = format!("EPRT {text}\r\n");
+        let Parsed::Match(c) = ftp::parse(line.as_bytes(), Dir::Original, v6) else {
+            return Err(TestCaseError::fail(format!("no match: {line}")));
+        };
+        prop_assert_eq!((c.kind, c.addr, c.port), (Kind::Eprt, Some(a), port));
+        prop_assert_eq!(&line.as_bytes()[c.off..c.off + c.len], text.as_bytes());
+        // Compressed IPv6 text parses to the same address.
+        if let IpAddr::V6(x) = a {
+            let line = format!("EPRT |2|{x}|{port}|\r\n");
+            let parsed = ftp::parse(line.as_bytes(), Dir::Original, true);
+            prop_assert!(matches!(parsed, Parsed::Match(c) if c.addr == Some(a) && c.port == port));
+        }
+    }
+
+    #[test]
+    fn epsv_round_trip(port in 1u16..) {
+        let text = ftp::format_epsv(port);
+        let line = format!("229 Entering Extended Passive Mode ({text})\r\n");
+        let Parsed::Match(c) = ftp::parse(line.as_bytes(), Dir::Reply, false) else {
+            return Err(TestCaseError::fail(format!("no match: {line}")));
+        };
+        prop_assert_eq!((c.kind, c.addr, c.port), (Kind::Epsv, None, port));
+        prop_assert_eq!(&line.as_bytes()[c.off..c.off + c.len], text.as_bytes());
+    }
+
+    /// A NATed PORT always becomes a PORT naming the NAT address and the
+    /// port of the expectation, whatever the lengths.
+    #[test]
+    fn nat_rewrite_parses_back(client in any::<[u8; 4]>(), nat in any::<[u8; 4]>(), server in any::<[u8; 4]>(), port in 1u16.., clash_mask in any::<u16>(), seed in any::<u32>()) {
+        let (client, nat, server) = (IpAddr::from(client), IpAddr::from(nat), IpAddr::from(server));
+        prop_assume!(client != nat);
+        let conn = ConnView {
+            orig: Tuple { src: client, dst: server, proto: L4Proto::Tcp, sport: 40000, dport: 21 },
+            reply: Tuple { src: server, dst: nat, proto: L4Proto::Tcp, sport: 21, dport: 40000 },
+        };
+        let IpAddr::V4(c4) = client else { unreachable!() };
+        let payload = format!("PORT {}\r\n", ftp::format_port(c4, port));
+        let h = Ftp { loose: false };
+        let mut env = PropEnv { clash_mask, fail: None, seed, calls: 0 };
+        let pkt = Packet { conn, dir: Dir::Original, payload: payload.as_bytes(), tcp_seq: Some(1), state: PrivData::ZERO };
+        let out = h.handle(&pkt, &mut env);
+        if out.drop {
+            prop_assert!(out.expectations.is_empty());
+            return Ok(());
+        }
+        let e = &out.expectations[0];
+        prop_assert_eq!(e.dst, nat);
+        prop_assert_eq!(e.src, Some(server));
+        let edited = edit::apply(payload.as_bytes(), &out.edits).unwrap();
+        let Parsed::Match(c) = ftp::parse(&edited, Dir::Original, false) else {
+            return Err(TestCaseError::fail("rewrite does not parse"));
+        };
+        prop_assert_eq!((c.addr, c.port), (Some(nat), e.dport));
+        prop_assert_eq!(out.delta(), edited.len() as isize - payload.len() as isize);
+    }
+}
