@@ -1,12 +1,380 @@
-//! `cthelperd run`: the kernel path (placeholder until the netlink layer lands).
+//! `cthelperd run`: the kernel path.
+//!
+//! Start-up: check the kernel (nfnetlink_cthelper present, NFQUEUE with
+//! conntrack glue), bind one queue per helper queue, register every enabled
+//! helper over nfnetlink_cthelper (reusing a registration that is already
+//! there), tell systemd READY=1, serve the queues with one thread each until
+//! SIGTERM/SIGINT, then finish in-flight packets, unregister and exit 0.
+//! See docs/kernel-path.md.
+
+// A complete protocol layer: not every message or constant is used by the
+// daemon itself.
+#[allow(dead_code)]
+#[path = "../netlink/mod.rs"]
+pub mod netlink;
+
+mod metrics;
+mod packet;
+mod worker;
 
 use crate::config::Config;
-use anyhow::{bail, Result};
+use anyhow::Result;
+use netlink::cthelper::{self, Listed, Registration};
+use netlink::queue::QueueConfig;
+use netlink::{NfSocket, NlError, AF_INET, AF_INET6};
+use std::collections::HashMap;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::{debug, info, warn};
 
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Leave the helper registrations in the kernel on exit (they are kept
+    /// anyway while the nft ruleset still references them).
+    #[arg(long)]
+    pub keep_registration: bool,
+}
 
-pub fn run(_cfg: Config, _args: Args) -> Result<ExitCode> {
-    bail!("the kernel path is not built yet")
+/// A start-up failure: one line, naming what is missing and what to do.
+#[derive(Debug)]
+pub struct Fatal(pub String);
+
+impl std::fmt::Display for Fatal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for Fatal {}
+
+fn fatal(s: impl Into<String>) -> anyhow::Error {
+    Fatal(s.into()).into()
+}
+
+pub const MSG_NO_CTHELPER: &str = "kernel lacks nfnetlink_cthelper (CONFIG_NF_CT_NETLINK_HELPER): modprobe nfnetlink_cthelper or use a kernel built with it";
+pub const MSG_NO_GLUE: &str = "kernel NFQUEUE cannot attach conntrack to queued packets (CONFIG_NETFILTER_NETLINK_GLUE_CT): use a kernel built with it (Debian, Ubuntu and OpenWrt kernels are)";
+
+fn permission(what: &str) -> anyhow::Error {
+    fatal(format!(
+        "permission denied {what}: run as root or with CAP_NET_ADMIN in the initial network namespace"
+    ))
+}
+
+pub fn run(cfg: Config, args: Args) -> Result<ExitCode> {
+    // Block the stop signals before any thread starts: every thread inherits
+    // the mask and the main thread takes them with sigwait().
+    let sigs = stop_signals();
+    block(&sigs);
+
+    let regs = registrations(&cfg);
+    let mut ctl = NfSocket::open()
+        .map_err(|e| fatal(format!("cannot open a netfilter netlink socket: {e}")))?;
+    ctl.set_read_timeout(Some(Duration::from_secs(5)))?;
+
+    let metrics = metrics::Metrics::new();
+    if !cfg.daemon.metrics.is_empty() {
+        metrics::serve(&cfg.daemon.metrics, metrics.clone()).map_err(|e| {
+            fatal(format!(
+                "cannot serve metrics on {}: {e}",
+                cfg.daemon.metrics
+            ))
+        })?;
+        info!("metrics on http://{}/metrics", cfg.daemon.metrics);
+    }
+
+    // 1. nfnetlink_cthelper present? A dump of the userspace helpers
+    // succeeds on any kernel that has it; without the subsystem nfnetlink
+    // answers EINVAL (after trying to autoload nfnetlink-subsys-9), older
+    // kernels EOPNOTSUPP/EPROTONOSUPPORT/ENOENT.
+    let listed = match ctl.dump(cthelper::get_dump()) {
+        Ok(l) => l
+            .iter()
+            .filter_map(|m| Listed::parse(m.attrs()))
+            .collect::<Vec<_>>(),
+        Err(e) => {
+            return Err(match e.errno() {
+                Some(libc::EPERM) | Some(libc::EACCES) => {
+                    permission("talking to nfnetlink_cthelper")
+                }
+                Some(libc::EINVAL)
+                | Some(libc::EOPNOTSUPP)
+                | Some(libc::EPROTONOSUPPORT)
+                | Some(libc::ENOENT) => fatal(MSG_NO_CTHELPER),
+                _ => fatal(format!("listing conntrack helpers failed: {e}")),
+            })
+        }
+    };
+    debug!("userspace helpers in the kernel: {listed:?}");
+
+    // 2. Register the helpers before anything is bound: a ruleset loaded as
+    // soon as a queue shows up must find them (else `ct helper` objects of
+    // type "ftp" autoload the kernel's nf_conntrack_ftp).
+    let mut registered = Vec::new();
+    for r in &regs {
+        if let Err(e) = register(&mut ctl, r, &listed) {
+            unregister(&mut ctl, &registered, true);
+            return Err(e);
+        }
+        registered.push(r.clone());
+    }
+    // 3. Bind the queues (this is where a kernel without the conntrack
+    // glue says EOPNOTSUPP; then the registrations made above are undone).
+    let mut slots = HashMap::new();
+    for h in cfg.enabled() {
+        slots.insert(
+            h.info.name,
+            worker::Slot {
+                helper: h.build(),
+                priv_len: h.info.priv_len,
+            },
+        );
+    }
+    let shared = Arc::new(worker::Shared {
+        stop: AtomicBool::new(false),
+        metrics: metrics.clone(),
+        helpers: slots,
+        hold_bytes: cfg.daemon.hold_bytes as usize,
+        hold: Duration::from_millis(u64::from(cfg.daemon.hold_ms)),
+    });
+    let mut queues: Vec<u16> = Vec::new();
+    for h in cfg.enabled() {
+        if h.queues > 1 {
+            warn!(
+                helper = h.info.name,
+                "queues = {}: the kernel queues a userspace helper's packets to one queue (NFCTH_QUEUE_NUM = {}); the others are bound but only serve rules that queue to them directly",
+                h.queues,
+                h.queue
+            );
+        }
+        for q in h.queue..h.queue.saturating_add(h.queues) {
+            if !queues.contains(&q) {
+                queues.push(q);
+            }
+        }
+    }
+    let mut workers = Vec::new();
+    for &q in &queues {
+        let qc = QueueConfig::helper_queue(q, cfg.daemon.queue_maxlen);
+        match worker::Worker::bind(qc, shared.clone()) {
+            Ok(w) => workers.push(w),
+            Err(e) => {
+                unregister(&mut ctl, &registered, true);
+                return Err(match e.errno() {
+                    Some(libc::EOPNOTSUPP) => fatal(MSG_NO_GLUE),
+                    Some(libc::EPERM) | Some(libc::EACCES) => permission("binding NFQUEUE"),
+                    Some(libc::EBUSY) => fatal(format!(
+                        "NFQUEUE {q} is bound by another process (another cthelperd or conntrackd?): stop it or give this helper another queue in the configuration"
+                    )),
+                    _ => fatal(format!("binding NFQUEUE {q} failed: {e}")),
+                });
+            }
+        }
+    }
+
+    info!(
+        "registered {} and serving NFQUEUE {}",
+        regs.iter()
+            .map(|r| format!(
+                "{}/{}",
+                r.name,
+                if r.l3 == AF_INET { "ipv4" } else { "ipv6" }
+            ))
+            .collect::<Vec<_>>()
+            .join(", "),
+        queues
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+
+    // 4. Serve.
+    let mut handles = Vec::new();
+    for w in workers {
+        let name = format!("queue-{}", w.queue());
+        let q = w.queue();
+        handles.push((
+            q,
+            std::thread::Builder::new().name(name).spawn(move || {
+                let r = w.run();
+                if r.is_err() {
+                    // Wake the main thread: a queue that cannot be read is
+                    // fatal for the daemon (the kernel fails open meanwhile).
+                    // SAFETY: kill(2) on our own pid with a valid signal.
+                    unsafe {
+                        libc::kill(libc::getpid(), libc::SIGTERM);
+                    }
+                }
+                r
+            })?,
+        ));
+    }
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+
+    let sig = wait(&sigs);
+    info!("signal {sig}: finishing in-flight packets");
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+    shared.stop.store(true, Ordering::Relaxed);
+    let mut failed = false;
+    for (q, h) in handles {
+        match h.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                warn!("queue {q} failed: {e}");
+                failed = true;
+            }
+            Err(_) => {
+                warn!("queue {q} worker panicked");
+                failed = true;
+            }
+        }
+    }
+
+    // 5. Unregister (a helper the ruleset still references stays: flows keep
+    // it, packets bypass the unbound queue, and a restarted cthelperd
+    // reuses the registration).
+    if !args.keep_registration {
+        unregister(&mut ctl, &registered, false);
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Deletes the registrations (`quiet`: on a failed start, where the one
+/// error line must stay the only line).
+fn unregister(ctl: &mut NfSocket, registered: &[Registration], quiet: bool) {
+    for r in registered.iter().rev() {
+        let r2 = ctl.request(r.del_msg(), 0);
+        if quiet {
+            debug!("unregistering {}/{}: {r2:?}", r.name, fam(r.l3));
+            continue;
+        }
+        {
+            match r2 {
+                Ok(()) => info!("unregistered {}/{}", r.name, fam(r.l3)),
+                Err(e) if e.errno() == Some(libc::EBUSY) => info!(
+                    "{}/{} stays registered: the nft ruleset references it (delete table inet cthelperd to remove it)",
+                    r.name,
+                    fam(r.l3)
+                ),
+                Err(e) => warn!("unregistering {}/{}: {e}", r.name, fam(r.l3)),
+            }
+        }
+    }
+}
+
+fn fam(l3: u8) -> &'static str {
+    if l3 == AF_INET {
+        "ipv4"
+    } else {
+        "ipv6"
+    }
+}
+
+/// One registration per enabled helper and address family it supports.
+pub fn registrations(cfg: &Config) -> Vec<Registration> {
+    let mut out = Vec::new();
+    for h in cfg.enabled() {
+        let fams = [(h.info.ipv4, AF_INET), (h.info.ipv6, AF_INET6)];
+        for (_, l3) in fams.iter().filter(|(on, _)| *on) {
+            out.push(Registration {
+                name: h.info.name.to_string(),
+                l3: *l3,
+                l4: h.info.l4.number(),
+                queue: h.queue,
+                policies: h.policies.clone(),
+                priv_len: h.info.priv_len as u32,
+            });
+        }
+    }
+    out
+}
+
+/// Registers `r`, reusing or updating a registration of the same name and
+/// tuple. EBUSY means either a kernel helper of that name is loaded (no
+/// userspace helper of that name is listed) or the listed one has another
+/// private-data length or policy set (then delete and re-create it if
+/// nothing references it).
+fn register(ctl: &mut NfSocket, r: &Registration, listed: &[Listed]) -> Result<()> {
+    let existing = listed
+        .iter()
+        .find(|l| l.name == r.name && l.l3 == u16::from(r.l3) && l.l4 == r.l4);
+    match ctl.request(r.new_msg(), libc::NLM_F_CREATE as u16) {
+        Ok(()) => {
+            if existing.is_some() {
+                info!("{}/{}: reusing the registration in the kernel", r.name, fam(r.l3));
+            }
+            Ok(())
+        }
+        Err(e) if e.errno() == Some(libc::EBUSY) && existing.is_none() => Err(fatal(format!(
+            "the kernel's own {n} helper is loaded (nf_conntrack_{n}): unload it (modprobe -r nf_nat_{n} nf_conntrack_{n}) and blacklist it, or set enabled = false in [helper.{n}]",
+            n = r.name
+        ))),
+        Err(e) if e.errno() == Some(libc::EBUSY) => {
+            info!(
+                "{}/{}: registered with another policy or private-data length; re-creating it",
+                r.name,
+                fam(r.l3)
+            );
+            match ctl.request(r.del_msg(), 0) {
+                Ok(()) => {}
+                Err(e) if e.errno() == Some(libc::EBUSY) => {
+                    return Err(fatal(format!(
+                        "helper {n}/{f} is registered with another policy and in use by the nft ruleset: delete table inet cthelperd (nft delete table inet cthelperd), start cthelperd, then load the ruleset again",
+                        n = r.name,
+                        f = fam(r.l3)
+                    )))
+                }
+                Err(e) => return Err(fatal(format!("deleting helper {}: {e}", r.name))),
+            }
+            ctl.request(r.new_msg(), libc::NLM_F_CREATE as u16)
+                .map_err(|e| fatal(format!("registering helper {}: {e}", r.name)))
+        }
+        Err(e) => Err(match e.errno() {
+            Some(libc::EPERM) | Some(libc::EACCES) => permission("registering helpers"),
+            _ => fatal(format!(
+                "registering helper {}/{}: {}",
+                r.name,
+                fam(r.l3),
+                describe(&e)
+            )),
+        }),
+    }
+}
+
+fn describe(e: &NlError) -> String {
+    e.to_string()
+}
+
+fn stop_signals() -> libc::sigset_t {
+    // SAFETY: sigemptyset/sigaddset initialise and fill a zeroed set.
+    unsafe {
+        let mut s: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut s);
+        libc::sigaddset(&mut s, libc::SIGTERM);
+        libc::sigaddset(&mut s, libc::SIGINT);
+        s
+    }
+}
+
+fn block(s: &libc::sigset_t) {
+    // SAFETY: a valid, initialised set; the old mask is not wanted.
+    unsafe {
+        libc::pthread_sigmask(libc::SIG_BLOCK, s, std::ptr::null_mut());
+    }
+}
+
+fn wait(s: &libc::sigset_t) -> i32 {
+    let mut sig = 0;
+    loop {
+        // SAFETY: a valid set and a valid out pointer.
+        let r = unsafe { libc::sigwait(s, &mut sig) };
+        if r == 0 {
+            return sig;
+        }
+    }
 }

@@ -1,0 +1,596 @@
+//! One NFQUEUE worker: a dedicated thread with its own blocking netlink
+//! socket. It reads queued packets, runs the helper named by the packet's
+//! conntrack (CTA_HELP), and answers with a verdict that carries the edited
+//! packet, the helper's new private data and the first expectation.
+//!
+//! Fail open everywhere: whatever goes wrong with one packet, it is
+//! accepted unchanged, a counter goes up and a debug line says why.
+
+use super::metrics::Metrics;
+use super::netlink::ct::{self, CtView};
+use super::netlink::queue::{
+    QueueConfig, Queued, Verdict, NFQA_SKB_GSO, NFQNL_MSG_PACKET, NF_ACCEPT, NF_DROP,
+};
+use super::netlink::{messages, NfSocket, NlError, NFNL_SUBSYS_QUEUE};
+use super::packet::{self, Layout};
+use helpers::{
+    ConnView, Dir, Env, ExpectError, Expectation, Helper, L4Proto, Packet, PrivData, Tuple,
+};
+use netlink_packet_core::{NetlinkPayload, NLM_F_CREATE, NLM_F_EXCL};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tracing::{debug, warn};
+
+/// A helper as the workers use it.
+pub struct Slot {
+    pub helper: Box<dyn Helper>,
+    /// Registered private-data length (HELP_INFO is exactly this long).
+    pub priv_len: usize,
+}
+
+/// What all workers share.
+pub struct Shared {
+    pub stop: AtomicBool,
+    pub metrics: Arc<Metrics>,
+    pub helpers: HashMap<&'static str, Slot>,
+    pub hold_bytes: usize,
+    pub hold: Duration,
+}
+
+const TICK: Duration = Duration::from_millis(50);
+/// Most segments held for one flow direction.
+const HOLD_SEGMENTS: usize = 16;
+
+struct Seg {
+    id: u32,
+    pkt: Vec<u8>,
+    lay: Layout,
+}
+
+struct Hold {
+    segs: Vec<Seg>,
+    since: Instant,
+    next_seq: u32,
+    bytes: usize,
+}
+
+pub struct Worker {
+    cfg: QueueConfig,
+    sock: NfSocket,
+    ctsock: Option<NfSocket>,
+    shared: Arc<Shared>,
+    holds: HashMap<(Tuple, Dir), Hold>,
+    rng: u32,
+}
+
+/// Expectations the packet's verdict or a later ctnetlink request carries.
+struct Plan {
+    verdicts: Vec<Verdict>,
+    /// (master orig tuple, family, zone, helper, expectation): created over
+    /// ctnetlink after the verdict confirmed the master.
+    deferred: Vec<(Tuple, u8, Option<u16>, &'static str, Expectation)>,
+}
+
+impl Plan {
+    fn one(v: Verdict) -> Self {
+        Plan {
+            verdicts: vec![v],
+            deferred: Vec::new(),
+        }
+    }
+}
+
+impl Worker {
+    /// Opens the queue's socket and binds it (the glue check happens here:
+    /// a kernel without NFQUEUE conntrack glue refuses F_CONNTRACK).
+    pub fn bind(cfg: QueueConfig, shared: Arc<Shared>) -> Result<Worker, NlError> {
+        let mut sock = NfSocket::open()?;
+        sock.set_rcvbuf(8 << 20);
+        let _ = sock.set_no_enobufs();
+        sock.set_read_timeout(Some(Duration::from_secs(5)))?;
+        sock.request(cfg.bind_msg(), 0)?;
+        sock.set_read_timeout(Some(TICK))?;
+        let seed = std::process::id()
+            ^ (cfg.num as u32).rotate_left(16)
+            ^ std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(1);
+        Ok(Worker {
+            cfg,
+            sock,
+            ctsock: None,
+            shared,
+            holds: HashMap::new(),
+            rng: seed | 1,
+        })
+    }
+
+    pub fn queue(&self) -> u16 {
+        self.cfg.num
+    }
+
+    /// Serves until `stop`; then answers what is queued already, lets held
+    /// packets go unchanged and closes the socket (which unbinds).
+    pub fn run(mut self) -> std::io::Result<()> {
+        while !self.shared.stop.load(Ordering::Relaxed) {
+            match self.sock.recv() {
+                Ok(Some(b)) => {
+                    let b = b.to_vec();
+                    self.datagram(&b);
+                }
+                Ok(None) => {}
+                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                    // Only without NETLINK_NO_ENOBUFS: packets the socket
+                    // could not take went on (F_FAIL_OPEN). Nothing to resync:
+                    // every packet carries its whole state.
+                    Metrics::inc(&self.shared.metrics.errors, &[("reason", "enobufs")]);
+                }
+                Err(e) => return Err(e),
+            }
+            self.expire(Instant::now());
+        }
+        while let Ok(Some(b)) = self.sock.try_recv() {
+            let b = b.to_vec();
+            self.datagram(&b);
+        }
+        let keys: Vec<_> = self.holds.keys().copied().collect();
+        for k in keys {
+            if let Some(h) = self.holds.remove(&k) {
+                self.release(h, "shutdown");
+            }
+        }
+        Ok(())
+    }
+
+    fn datagram(&mut self, buf: &[u8]) {
+        for m in messages(buf) {
+            match m.payload {
+                NetlinkPayload::InnerMessage(nf)
+                    if nf.subsys == NFNL_SUBSYS_QUEUE && nf.cmd == NFQNL_MSG_PACKET =>
+                {
+                    self.packet(&nf.attrs)
+                }
+                NetlinkPayload::Error(e) => {
+                    if let Some(c) = e.code {
+                        debug!(queue = self.cfg.num, "kernel error on queue socket: {}", c);
+                        Metrics::inc(
+                            &self.shared.metrics.errors,
+                            &[("reason", "verdict_refused")],
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn packet(&mut self, attrs: &[u8]) {
+        let q = match Queued::parse(attrs) {
+            Ok(q) => q,
+            Err(_) => {
+                Metrics::inc(&self.shared.metrics.errors, &[("reason", "no_packet_id")]);
+                debug!(queue = self.cfg.num, "queued message without packet id");
+                return;
+            }
+        };
+        let plan = self.decide(&q);
+        for v in &plan.verdicts {
+            self.send(v);
+        }
+        for (master, family, zone, helper, exp) in plan.deferred {
+            let r = self.ctnetlink_expect(&master, family, zone, &exp);
+            let result = match r {
+                Ok(()) => "created",
+                Err(_) => "refused",
+            };
+            Metrics::inc(
+                &self.shared.metrics.expectations,
+                &[
+                    ("helper", helper),
+                    ("path", "ctnetlink_deferred"),
+                    ("result", result),
+                ],
+            );
+        }
+    }
+
+    fn send(&mut self, v: &Verdict) {
+        let m = &self.shared.metrics;
+        let kind = if v.payload.is_some() {
+            "edited"
+        } else {
+            "plain"
+        };
+        let verdict = if v.verdict == NF_DROP {
+            "drop"
+        } else {
+            "accept"
+        };
+        Metrics::inc(&m.verdicts, &[("verdict", verdict), ("kind", kind)]);
+        if let Err(e) = self.sock.send(v.msg(self.cfg.num), 0) {
+            warn!(
+                queue = self.cfg.num,
+                id = v.id,
+                "sending a verdict failed: {e}"
+            );
+            Metrics::inc(&m.errors, &[("reason", "verdict_send")]);
+        }
+    }
+
+    fn fail(&self, id: u32, reason: &'static str, detail: &str) -> Plan {
+        Metrics::inc(&self.shared.metrics.errors, &[("reason", reason)]);
+        debug!(
+            queue = self.cfg.num,
+            id, reason, "accepted unchanged: {detail}"
+        );
+        Plan::one(Verdict::accept(id))
+    }
+
+    fn decide(&mut self, q: &Queued<'_>) -> Plan {
+        let id = q.id;
+        if let Some(cap) = q.cap_len {
+            if cap as usize != q.payload.len() {
+                return self.fail(id, "truncated_copy", "packet longer than the copy");
+            }
+        }
+        if q.skb_info & NFQA_SKB_GSO != 0 {
+            // Not with our flags (no F_GSO): the kernel segments first.
+            return self.fail(id, "gso", "unsegmented GSO packet");
+        }
+        let Some(ct) = &q.ct else {
+            return self.fail(
+                id,
+                "no_conntrack",
+                "no NFQA_CT (queue without F_CONNTRACK?)",
+            );
+        };
+        let Some(name) = ct.helper.as_deref() else {
+            return self.fail(id, "no_helper", "conntrack without CTA_HELP");
+        };
+        let shared = self.shared.clone();
+        let Some((&hname, slot)) = shared.helpers.get_key_value(name) else {
+            return self.fail(id, "unknown_helper", name);
+        };
+        let Some(ctinfo) = q.ctinfo else {
+            return self.fail(id, "no_ctinfo", "no NFQA_CT_INFO");
+        };
+        let lay = match packet::parse(q.payload) {
+            Ok(l) => l,
+            Err(e) => return self.fail(id, e.reason(), "unusable L3/L4 headers"),
+        };
+        Metrics::inc(&shared.metrics.packets, &[("helper", hname)]);
+        let dir = ct::dir_of(ctinfo);
+        let key = (ct.orig, dir);
+        let cur_payload = lay.payload(q.payload);
+        if cur_payload.is_empty() {
+            return Plan::one(Verdict::accept(id));
+        }
+
+        // A held earlier part of the same message?
+        let mut segs = Vec::new();
+        let mut since = Instant::now();
+        let mut held_verdicts = Vec::new();
+        if let Some(h) = self.holds.remove(&key) {
+            if lay.tcp_seq == Some(h.next_seq) {
+                since = h.since;
+                segs = h.segs;
+            } else {
+                held_verdicts = self.release_verdicts(h, "hold_out_of_order");
+            }
+        }
+        segs.push(Seg {
+            id,
+            pkt: q.payload.to_vec(),
+            lay,
+        });
+        let lens: Vec<usize> = segs.iter().map(|s| s.lay.payload(&s.pkt).len()).collect();
+        let combined: Vec<u8> = segs
+            .iter()
+            .flat_map(|s| s.lay.payload(&s.pkt).iter().copied())
+            .collect();
+        let tcp_seq = segs.first().and_then(|s| s.lay.tcp_seq);
+        let state = PrivData::from_bytes(&ct.help_info);
+        let pkt = Packet {
+            conn: ConnView {
+                orig: ct.orig,
+                reply: ct.reply,
+            },
+            dir,
+            payload: &combined,
+            tcp_seq,
+            state,
+        };
+        let ctsock = match self.ctsock.take() {
+            Some(s) => Some(s),
+            None => NfSocket::open().ok().inspect(|s| {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+            }),
+        };
+        let mut env = KernelEnv {
+            ct,
+            helper: hname,
+            sock: ctsock,
+            first: None,
+            deferred: Vec::new(),
+            rng: &mut self.rng,
+            metrics: &shared.metrics,
+        };
+        let out = slot.helper.handle(&pkt, &mut env);
+        let KernelEnv {
+            sock,
+            first,
+            deferred,
+            ..
+        } = env;
+        self.ctsock = sock;
+        for e in &out.events {
+            Metrics::inc(
+                &shared.metrics.events,
+                &[("helper", hname), ("reason", e.reason)],
+            );
+            debug!(helper = hname, reason = e.reason, "{}", e.detail);
+        }
+        let mut plan = Plan {
+            verdicts: held_verdicts,
+            deferred: Vec::new(),
+        };
+
+        if out.drop {
+            let last = segs.len() - 1;
+            for (i, s) in segs.iter().enumerate() {
+                plan.verdicts.push(Verdict {
+                    id: s.id,
+                    verdict: if i == last { NF_DROP } else { NF_ACCEPT },
+                    ..Default::default()
+                });
+            }
+            return plan;
+        }
+
+        let bytes: usize = combined.len();
+        if out.need_more
+            && lay.proto == L4Proto::Tcp
+            && out.edits.is_empty()
+            && out.state.is_none()
+            && first.is_none()
+            && deferred.is_empty()
+        {
+            if bytes <= shared.hold_bytes && segs.len() < HOLD_SEGMENTS {
+                let next_seq = lay
+                    .tcp_seq
+                    .unwrap_or(0)
+                    .wrapping_add(cur_payload.len() as u32);
+                self.holds.insert(
+                    key,
+                    Hold {
+                        segs,
+                        since,
+                        next_seq,
+                        bytes,
+                    },
+                );
+                return plan;
+            }
+            Metrics::inc(
+                &shared.metrics.events,
+                &[("helper", hname), ("reason", "hold_budget")],
+            );
+            debug!(
+                helper = hname,
+                "message larger than hold_bytes: let through"
+            );
+        }
+
+        // Edits.
+        let mut new_payloads: Option<Vec<Vec<u8>>> = None;
+        if !out.edits.is_empty() {
+            match helpers::edit::apply(&combined, &out.edits) {
+                Err(e) => {
+                    Metrics::inc(&shared.metrics.errors, &[("reason", "bad_edit")]);
+                    debug!(helper = hname, "helper edit refused: {e:?}");
+                }
+                Ok(edited) => {
+                    let resized = edited.len() != combined.len();
+                    if resized && lay.proto == L4Proto::Tcp && !ct.natted() {
+                        Metrics::inc(
+                            &shared.metrics.events,
+                            &[("helper", hname), ("reason", "resize_without_nat")],
+                        );
+                        debug!(
+                            helper = hname,
+                            "size-changing edit on a conntrack without NAT: nothing would adjust sequence numbers; packet unchanged"
+                        );
+                    } else {
+                        match helpers::edit::resegment(&edited, &lens) {
+                            Some(p) => new_payloads = Some(p),
+                            None => {
+                                Metrics::inc(&shared.metrics.errors, &[("reason", "resegment")]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        let priv_len = slot.priv_len.min(helpers::PRIV_DATA_MAX);
+        let need_ct = new_payloads.is_some() || first.is_some() || out.state.is_some();
+        let ct_attr = need_ct.then(|| {
+            let st = out.state.unwrap_or(state);
+            ct::verdict_ct(hname, &st.as_bytes()[..priv_len]).into_bytes()
+        });
+        let exp_attr = first.as_ref().map(|e| {
+            let mut w = super::netlink::AttrWriter::new();
+            ct::put_expectation(&mut w, e);
+            Metrics::inc(
+                &shared.metrics.expectations,
+                &[("helper", hname), ("path", "nfqa_exp"), ("result", "sent")],
+            );
+            w.into_bytes()
+        });
+        let last = segs.len() - 1;
+        let mut edited_any = false;
+        for (i, s) in segs.iter().enumerate() {
+            let mut v = Verdict::accept(s.id);
+            if let Some(p) = new_payloads.as_ref().and_then(|n| n.get(i)) {
+                if p.as_slice() != s.lay.payload(&s.pkt) {
+                    match packet::rebuild(&s.pkt, &s.lay, p) {
+                        Some(np) => {
+                            v.payload = Some(np);
+                            edited_any = true;
+                        }
+                        None => {
+                            Metrics::inc(&shared.metrics.errors, &[("reason", "rebuild")]);
+                        }
+                    }
+                }
+            }
+            if i == last {
+                v.ct = ct_attr.clone();
+                v.exp = exp_attr.clone();
+            }
+            plan.verdicts.push(v);
+        }
+        if edited_any {
+            Metrics::inc(&shared.metrics.edits, &[("helper", hname)]);
+        }
+        let zone = ct.zone;
+        plan.deferred = deferred
+            .into_iter()
+            .map(|e| (ct.orig, ct.family(), zone, hname, e))
+            .collect();
+        plan
+    }
+
+    fn release_verdicts(&self, h: Hold, reason: &'static str) -> Vec<Verdict> {
+        Metrics::inc(&self.shared.metrics.errors, &[("reason", reason)]);
+        debug!(
+            queue = self.cfg.num,
+            segments = h.segs.len(),
+            bytes = h.bytes,
+            "held segments let through unchanged ({reason})"
+        );
+        h.segs.iter().map(|s| Verdict::accept(s.id)).collect()
+    }
+
+    fn release(&mut self, h: Hold, reason: &'static str) {
+        for v in self.release_verdicts(h, reason) {
+            self.send(&v);
+        }
+    }
+
+    fn expire(&mut self, now: Instant) {
+        let hold = self.shared.hold;
+        let old: Vec<_> = self
+            .holds
+            .iter()
+            .filter(|(_, h)| now.duration_since(h.since) >= hold)
+            .map(|(k, _)| *k)
+            .collect();
+        for k in old {
+            if let Some(h) = self.holds.remove(&k) {
+                self.release(h, "hold_timeout");
+            }
+        }
+    }
+
+    fn ctnetlink_expect(
+        &mut self,
+        master: &Tuple,
+        family: u8,
+        zone: Option<u16>,
+        exp: &Expectation,
+    ) -> Result<(), ExpectError> {
+        if self.ctsock.is_none() {
+            self.ctsock = NfSocket::open().ok();
+        }
+        let Some(s) = self.ctsock.as_mut() else {
+            return Err(ExpectError::Refused);
+        };
+        exp_new(s, master, family, zone, exp)
+    }
+}
+
+fn exp_new(
+    s: &mut NfSocket,
+    master: &Tuple,
+    family: u8,
+    zone: Option<u16>,
+    exp: &Expectation,
+) -> Result<(), ExpectError> {
+    let m = ct::exp_new(master, exp, family, zone);
+    match s.request(m, NLM_F_CREATE | NLM_F_EXCL) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            debug!("IPCTNL_MSG_EXP_NEW refused: {e}");
+            Err(match e.errno() {
+                Some(libc::EBUSY) | Some(libc::EEXIST) | Some(libc::EALREADY) => ExpectError::Clash,
+                Some(libc::EMFILE) | Some(libc::ENOSPC) => ExpectError::Full,
+                _ => ExpectError::Refused,
+            })
+        }
+    }
+}
+
+/// [`Env`] over the kernel's expectation table.
+///
+/// Confirmed master: the expectation is created at once over ctnetlink
+/// (IPCTNL_MSG_EXP_NEW, NLM_F_CREATE|NLM_F_EXCL), so a clash comes back as
+/// EBUSY/EEXIST → [`ExpectError::Clash`] and the helper can try another
+/// port. Unconfirmed master (first packet): ctnetlink cannot find it yet, so
+/// the first expectation rides in the verdict (NFQA_EXP) and any further ones
+/// are created over ctnetlink right after the verdict confirmed the master.
+struct KernelEnv<'a> {
+    ct: &'a CtView,
+    helper: &'static str,
+    sock: Option<NfSocket>,
+    first: Option<Expectation>,
+    deferred: Vec<Expectation>,
+    rng: &'a mut u32,
+    metrics: &'a Metrics,
+}
+
+impl Env for KernelEnv<'_> {
+    fn expect_related(&mut self, exp: &Expectation) -> Result<(), ExpectError> {
+        if !self.ct.confirmed() {
+            if self.first.is_none() {
+                self.first = Some(exp.clone());
+            } else {
+                self.deferred.push(exp.clone());
+            }
+            return Ok(());
+        }
+        let Some(s) = self.sock.as_mut() else {
+            Metrics::inc(&self.metrics.errors, &[("reason", "ctnetlink_socket")]);
+            return Err(ExpectError::Refused);
+        };
+        let r = exp_new(s, &self.ct.orig, self.ct.family(), self.ct.zone, exp);
+        let result = match r {
+            Ok(()) => "created",
+            Err(ExpectError::Clash) => "clash",
+            Err(ExpectError::Full) => "full",
+            Err(ExpectError::Refused) => "refused",
+        };
+        Metrics::inc(
+            &self.metrics.expectations,
+            &[
+                ("helper", self.helper),
+                ("path", "ctnetlink"),
+                ("result", result),
+            ],
+        );
+        r
+    }
+
+    fn random_u32(&mut self) -> u32 {
+        // xorshift32: NAT port search only needs spread, not secrecy.
+        let mut x = *self.rng;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        *self.rng = x;
+        x
+    }
+}

@@ -1,0 +1,437 @@
+//! ctnetlink attributes (include/uapi/linux/netfilter/nfnetlink_conntrack.h):
+//! tuples, the conntrack as NFQUEUE attaches it (NFQA_CT), helper data and
+//! expectations (NFQA_EXP and IPCTNL_MSG_EXP_NEW).
+
+use super::attr::{AttrWriter, Attrs};
+use super::{NfMsg, AF_INET, AF_INET6, NFNL_SUBSYS_CTNETLINK_EXP};
+use helpers::{Dir, Expectation, L4Proto, Tuple};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+// enum ctattr_type
+pub const CTA_TUPLE_ORIG: u16 = 1;
+pub const CTA_TUPLE_REPLY: u16 = 2;
+pub const CTA_STATUS: u16 = 3;
+pub const CTA_HELP: u16 = 5;
+pub const CTA_ID: u16 = 12;
+pub const CTA_ZONE: u16 = 18;
+// enum ctattr_tuple
+pub const CTA_TUPLE_IP: u16 = 1;
+pub const CTA_TUPLE_PROTO: u16 = 2;
+// enum ctattr_ip
+pub const CTA_IP_V4_SRC: u16 = 1;
+pub const CTA_IP_V4_DST: u16 = 2;
+pub const CTA_IP_V6_SRC: u16 = 3;
+pub const CTA_IP_V6_DST: u16 = 4;
+// enum ctattr_l4proto
+pub const CTA_PROTO_NUM: u16 = 1;
+pub const CTA_PROTO_SRC_PORT: u16 = 2;
+pub const CTA_PROTO_DST_PORT: u16 = 3;
+// enum ctattr_help
+pub const CTA_HELP_NAME: u16 = 1;
+pub const CTA_HELP_INFO: u16 = 2;
+// enum ctattr_expect
+pub const CTA_EXPECT_MASTER: u16 = 1;
+pub const CTA_EXPECT_TUPLE: u16 = 2;
+pub const CTA_EXPECT_MASK: u16 = 3;
+pub const CTA_EXPECT_HELP_NAME: u16 = 6;
+pub const CTA_EXPECT_ZONE: u16 = 7;
+pub const CTA_EXPECT_FLAGS: u16 = 8;
+pub const CTA_EXPECT_CLASS: u16 = 9;
+pub const CTA_EXPECT_NAT: u16 = 10;
+pub const CTA_EXPECT_FN: u16 = 11;
+// enum ctattr_expect_nat
+pub const CTA_EXPECT_NAT_DIR: u16 = 1;
+pub const CTA_EXPECT_NAT_TUPLE: u16 = 2;
+// enum ctnl_exp_msg_types
+pub const IPCTNL_MSG_EXP_NEW: u8 = 0;
+
+// enum ip_conntrack_status
+pub const IPS_SRC_NAT: u32 = 1 << 4;
+pub const IPS_DST_NAT: u32 = 1 << 5;
+pub const IPS_NAT_MASK: u32 = IPS_SRC_NAT | IPS_DST_NAT;
+pub const IPS_CONFIRMED: u32 = 1 << 3;
+pub const IPS_SEQ_ADJUST: u32 = 1 << 6;
+
+/// enum ip_conntrack_info: values ≥ IP_CT_IS_REPLY are the reply direction.
+pub const IP_CT_IS_REPLY: u32 = 3;
+
+/// The expectfn that applies the expectation's NAT (nf_nat_core.c).
+pub const NAT_FOLLOW_MASTER: &str = "nat-follow-master";
+
+/// Writes a tuple (CTA_TUPLE_IP + CTA_TUPLE_PROTO) inside an open nest.
+pub fn put_tuple_body(w: &mut AttrWriter, src: IpAddr, dst: IpAddr, proto: u8, sp: u16, dp: u16) {
+    w.begin(CTA_TUPLE_IP);
+    match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            w.put(CTA_IP_V4_SRC, &s.octets())
+                .put(CTA_IP_V4_DST, &d.octets());
+        }
+        (s, d) => {
+            w.put(CTA_IP_V6_SRC, &v6(s).octets())
+                .put(CTA_IP_V6_DST, &v6(d).octets());
+        }
+    }
+    w.end();
+    w.begin(CTA_TUPLE_PROTO)
+        .u8(CTA_PROTO_NUM, proto)
+        .be16(CTA_PROTO_SRC_PORT, sp)
+        .be16(CTA_PROTO_DST_PORT, dp)
+        .end();
+}
+
+fn v6(a: IpAddr) -> Ipv6Addr {
+    match a {
+        IpAddr::V6(a) => a,
+        IpAddr::V4(a) => a.to_ipv6_mapped(),
+    }
+}
+
+pub fn put_tuple(w: &mut AttrWriter, kind: u16, t: &Tuple) {
+    w.begin(kind);
+    put_tuple_body(w, t.src, t.dst, t.proto.number(), t.sport, t.dport);
+    w.end();
+}
+
+/// Parses a nested tuple. Protocols other than TCP/UDP/GRE give `None`.
+pub fn parse_tuple(a: Attrs<'_>) -> Option<Tuple> {
+    let ip = a.get(CTA_TUPLE_IP)?.nested();
+    let (src, dst) = if let (Some(s), Some(d)) = (ip.get(CTA_IP_V4_SRC), ip.get(CTA_IP_V4_DST)) {
+        let s: [u8; 4] = s.data.get(..4)?.try_into().ok()?;
+        let d: [u8; 4] = d.data.get(..4)?.try_into().ok()?;
+        (IpAddr::V4(Ipv4Addr::from(s)), IpAddr::V4(Ipv4Addr::from(d)))
+    } else {
+        let s: [u8; 16] = ip.get(CTA_IP_V6_SRC)?.data.get(..16)?.try_into().ok()?;
+        let d: [u8; 16] = ip.get(CTA_IP_V6_DST)?.data.get(..16)?.try_into().ok()?;
+        (IpAddr::V6(Ipv6Addr::from(s)), IpAddr::V6(Ipv6Addr::from(d)))
+    };
+    let p = a.get(CTA_TUPLE_PROTO)?.nested();
+    let proto = L4Proto::from_number(p.get(CTA_PROTO_NUM)?.u8()?)?;
+    let sport = p
+        .get(CTA_PROTO_SRC_PORT)
+        .and_then(|x| x.be16())
+        .unwrap_or(0);
+    let dport = p
+        .get(CTA_PROTO_DST_PORT)
+        .and_then(|x| x.be16())
+        .unwrap_or(0);
+    Some(Tuple {
+        src,
+        dst,
+        proto,
+        sport,
+        dport,
+    })
+}
+
+/// The conntrack NFQUEUE attached to a packet (NFQA_CT).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CtView {
+    pub orig: Tuple,
+    pub reply: Tuple,
+    pub status: u32,
+    pub id: u32,
+    pub helper: Option<String>,
+    pub help_info: Vec<u8>,
+    /// The raw CTA_ZONE, if any (echoed into ctnetlink requests).
+    pub zone: Option<u16>,
+}
+
+impl CtView {
+    pub fn parse(a: Attrs<'_>) -> Option<CtView> {
+        let orig = parse_tuple(a.get(CTA_TUPLE_ORIG)?.nested())?;
+        let reply = parse_tuple(a.get(CTA_TUPLE_REPLY)?.nested())?;
+        let status = a.get(CTA_STATUS).and_then(|x| x.be32()).unwrap_or(0);
+        let id = a.get(CTA_ID).and_then(|x| x.be32()).unwrap_or(0);
+        let (helper, help_info) = match a.get(CTA_HELP) {
+            Some(h) => {
+                let h = h.nested();
+                (
+                    h.get(CTA_HELP_NAME)
+                        .and_then(|n| n.str())
+                        .map(str::to_string),
+                    h.get(CTA_HELP_INFO)
+                        .map(|i| i.data.to_vec())
+                        .unwrap_or_default(),
+                )
+            }
+            None => (None, Vec::new()),
+        };
+        let zone = a.get(CTA_ZONE).and_then(|z| z.be16());
+        Some(CtView {
+            orig,
+            reply,
+            status,
+            id,
+            helper,
+            help_info,
+            zone,
+        })
+    }
+    pub fn confirmed(&self) -> bool {
+        self.status & IPS_CONFIRMED != 0
+    }
+    pub fn natted(&self) -> bool {
+        self.status & IPS_NAT_MASK != 0
+    }
+    pub fn family(&self) -> u8 {
+        if self.orig.src.is_ipv4() {
+            AF_INET
+        } else {
+            AF_INET6
+        }
+    }
+}
+
+/// The NFQA_CT of a verdict: CTA_HELP{NAME, INFO}. The kernel copies exactly
+/// the registered private-data length out of INFO, so `info` must be that
+/// long.
+pub fn verdict_ct(helper: &str, info: &[u8]) -> AttrWriter {
+    let mut w = AttrWriter::new();
+    w.begin(CTA_HELP)
+        .strz(CTA_HELP_NAME, helper)
+        .put(CTA_HELP_INFO, info)
+        .end();
+    w
+}
+
+/// The body of an expectation (inside NFQA_EXP, or the top level of
+/// IPCTNL_MSG_EXP_NEW): TUPLE, MASK, CLASS, FLAGS, HELP_NAME, FN + NAT.
+pub fn put_expectation(w: &mut AttrWriter, exp: &Expectation) {
+    let v6 = exp.dst.is_ipv6();
+    let any: IpAddr = if v6 {
+        IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+    } else {
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    };
+    let ones: IpAddr = if v6 {
+        IpAddr::V6(Ipv6Addr::from([0xff; 16]))
+    } else {
+        IpAddr::V4(Ipv4Addr::BROADCAST)
+    };
+    let proto = exp.proto.number();
+    w.begin(CTA_EXPECT_TUPLE);
+    put_tuple_body(
+        w,
+        exp.src.unwrap_or(any),
+        exp.dst,
+        proto,
+        exp.sport.unwrap_or(0),
+        exp.dport,
+    );
+    w.end();
+    w.begin(CTA_EXPECT_MASK);
+    put_tuple_body(
+        w,
+        if exp.src.is_some() { ones } else { any },
+        ones,
+        proto,
+        if exp.sport.is_some() { 0xffff } else { 0 },
+        0xffff,
+    );
+    w.end();
+    w.be32(CTA_EXPECT_CLASS, u32::from(exp.class));
+    w.be32(CTA_EXPECT_FLAGS, exp.flags.0);
+    if let Some(h) = exp.helper {
+        w.strz(CTA_EXPECT_HELP_NAME, h);
+    }
+    if let Some(nat) = exp.nat {
+        w.strz(CTA_EXPECT_FN, NAT_FOLLOW_MASTER);
+        w.begin(CTA_EXPECT_NAT);
+        w.be32(CTA_EXPECT_NAT_DIR, nat.dir.index() as u32);
+        w.begin(CTA_EXPECT_NAT_TUPLE);
+        // The kernel keeps src (addr, port) of this tuple as exp->saved_*.
+        put_tuple_body(w, nat.saved_addr, exp.dst, proto, nat.saved_port, exp.dport);
+        w.end();
+        w.end();
+    }
+}
+
+/// IPCTNL_MSG_EXP_NEW for `exp` with the confirmed conntrack `master`
+/// (its original tuple), in conntrack zone `zone` when not the default.
+pub fn exp_new(master: &Tuple, exp: &Expectation, family: u8, zone: Option<u16>) -> NfMsg {
+    let mut w = AttrWriter::new();
+    put_tuple(&mut w, CTA_EXPECT_MASTER, master);
+    put_expectation(&mut w, exp);
+    if let Some(z) = zone.filter(|&z| z != 0) {
+        w.be16(CTA_EXPECT_ZONE, z);
+    }
+    NfMsg::new(
+        NFNL_SUBSYS_CTNETLINK_EXP,
+        IPCTNL_MSG_EXP_NEW,
+        family,
+        0,
+        w.into_bytes(),
+    )
+}
+
+/// Direction from NFQA_CT_INFO.
+pub fn dir_of(ctinfo: u32) -> Dir {
+    if ctinfo >= IP_CT_IS_REPLY {
+        Dir::Reply
+    } else {
+        Dir::Original
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use helpers::{ExpectFlags, ExpectNat};
+
+    fn nla(t: u16, d: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&((4 + d.len()) as u16).to_ne_bytes());
+        v.extend_from_slice(&t.to_ne_bytes());
+        v.extend_from_slice(d);
+        while v.len() % 4 != 0 {
+            v.push(0);
+        }
+        v
+    }
+    fn nest(t: u16, parts: &[Vec<u8>]) -> Vec<u8> {
+        nla(t | 0x8000, &parts.concat())
+    }
+
+    fn tup(s: [u8; 4], d: [u8; 4], p: u8, sp: u16, dp: u16) -> Vec<Vec<u8>> {
+        vec![
+            nest(1, &[nla(1, &s), nla(2, &d)]),
+            nest(
+                2,
+                &[
+                    nla(1, &[p]),
+                    nla(2, &sp.to_be_bytes()),
+                    nla(3, &dp.to_be_bytes()),
+                ],
+            ),
+        ]
+    }
+
+    #[test]
+    fn expectation_with_nat_layout() {
+        // An FTP PORT through masquerade: data connection expected from the
+        // server 192.0.2.9 (any port) to the router 198.51.100.1:50001,
+        // DNATed to the client 10.0.1.2:51201.
+        let exp = Expectation {
+            class: 0,
+            proto: L4Proto::Tcp,
+            src: Some("192.0.2.9".parse().unwrap()),
+            dst: "198.51.100.1".parse().unwrap(),
+            sport: None,
+            dport: 50001,
+            flags: ExpectFlags::NONE,
+            helper: None,
+            nat: Some(ExpectNat {
+                dir: Dir::Original,
+                saved_addr: "10.0.1.2".parse().unwrap(),
+                saved_port: 51201,
+            }),
+        };
+        let mut w = AttrWriter::new();
+        put_expectation(&mut w, &exp);
+        let want = [
+            nest(
+                CTA_EXPECT_TUPLE,
+                &tup([192, 0, 2, 9], [198, 51, 100, 1], 6, 0, 50001),
+            ),
+            nest(CTA_EXPECT_MASK, &tup([255; 4], [255; 4], 6, 0, 0xffff)),
+            nla(CTA_EXPECT_CLASS, &0u32.to_be_bytes()),
+            nla(CTA_EXPECT_FLAGS, &0u32.to_be_bytes()),
+            nla(CTA_EXPECT_FN, b"nat-follow-master\0"),
+            nest(
+                CTA_EXPECT_NAT,
+                &[
+                    nla(CTA_EXPECT_NAT_DIR, &0u32.to_be_bytes()),
+                    nest(
+                        CTA_EXPECT_NAT_TUPLE,
+                        &tup([10, 0, 1, 2], [198, 51, 100, 1], 6, 51201, 50001),
+                    ),
+                ],
+            ),
+        ]
+        .concat();
+        assert_eq!(w.into_bytes(), want);
+    }
+
+    #[test]
+    fn exp_new_message() {
+        let master = Tuple {
+            src: "10.0.1.2".parse().unwrap(),
+            dst: "192.0.2.9".parse().unwrap(),
+            proto: L4Proto::Tcp,
+            sport: 40000,
+            dport: 21,
+        };
+        let exp = Expectation {
+            class: 1,
+            proto: L4Proto::Udp,
+            src: None,
+            dst: "10.0.1.2".parse().unwrap(),
+            sport: None,
+            dport: 5004,
+            flags: ExpectFlags::PERMANENT,
+            helper: Some("sip"),
+            nat: None,
+        };
+        let m = exp_new(&master, &exp, AF_INET, None);
+        assert_eq!((m.subsys, m.cmd, m.family), (2, 0, 2));
+        let want = [
+            nest(
+                CTA_EXPECT_MASTER,
+                &tup([10, 0, 1, 2], [192, 0, 2, 9], 6, 40000, 21),
+            ),
+            nest(CTA_EXPECT_TUPLE, &tup([0; 4], [10, 0, 1, 2], 17, 0, 5004)),
+            nest(CTA_EXPECT_MASK, &tup([0; 4], [255; 4], 17, 0, 0xffff)),
+            nla(CTA_EXPECT_CLASS, &1u32.to_be_bytes()),
+            nla(CTA_EXPECT_FLAGS, &1u32.to_be_bytes()),
+            nla(CTA_EXPECT_HELP_NAME, b"sip\0"),
+        ]
+        .concat();
+        assert_eq!(m.attrs, want);
+    }
+
+    #[test]
+    fn parses_queued_conntrack() {
+        let bytes = [
+            nest(
+                CTA_TUPLE_ORIG,
+                &tup([10, 0, 1, 2], [192, 0, 2, 9], 6, 40000, 21),
+            ),
+            nest(
+                CTA_TUPLE_REPLY,
+                &tup([192, 0, 2, 9], [198, 51, 100, 1], 6, 21, 40000),
+            ),
+            nla(CTA_STATUS, &(IPS_CONFIRMED | IPS_SRC_NAT).to_be_bytes()),
+            nla(CTA_ID, &77u32.to_be_bytes()),
+            nest(
+                CTA_HELP,
+                &[nla(CTA_HELP_NAME, b"ftp\0"), nla(CTA_HELP_INFO, &[1, 2, 3])],
+            ),
+        ]
+        .concat();
+        let ct = CtView::parse(Attrs::new(&bytes)).unwrap();
+        assert_eq!(ct.orig.dport, 21);
+        assert_eq!(ct.reply.dst.to_string(), "198.51.100.1");
+        assert!(ct.confirmed() && ct.natted());
+        assert_eq!(ct.id, 77);
+        assert_eq!(ct.helper.as_deref(), Some("ftp"));
+        assert_eq!(ct.help_info, vec![1, 2, 3]);
+        // a truncated copy never panics and never half-parses
+        for n in 0..bytes.len() {
+            let _ = CtView::parse(Attrs::new(&bytes[..n]));
+        }
+        assert_eq!(dir_of(0), Dir::Original);
+        assert_eq!(dir_of(2), Dir::Original);
+        assert_eq!(dir_of(3), Dir::Reply);
+        assert_eq!(dir_of(4), Dir::Reply);
+    }
+
+    #[test]
+    fn verdict_ct_layout() {
+        let w = verdict_ct("ftp", &[9; 24]);
+        let want = nest(
+            CTA_HELP,
+            &[nla(CTA_HELP_NAME, b"ftp\0"), nla(CTA_HELP_INFO, &[9; 24])],
+        );
+        assert_eq!(w.into_bytes(), want);
+    }
+}
