@@ -44,7 +44,10 @@ impl Env for FuzzEnv {
         }
     }
     fn random_u32(&mut self) -> u32 {
-        self.seed = self.seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        self.seed = self
+            .seed
+            .wrapping_mul(1_664_525)
+            .wrapping_add(1_013_904_223);
         self.seed
     }
 }

@@ -982,3 +982,45 @@ fn registry_entry() {
     let h = (info.build)(&info.default_params(), &info.default_policies());
     assert_eq!(h.info().name, "ftp");
 }
+
+#[test]
+fn nat_rewrite_changes_length() {
+    let conn = ConnView {
+        orig: tcp("10.0.0.1", 40000, "192.0.2.80", 21),
+        reply: tcp("192.0.2.80", 21, "203.0.113.200", 40000),
+    };
+    let p = b"PORT 10,0,0,1,4,1\r\nNOOP\r\n";
+    let (o, _) = run(conn, Dir::Original, p);
+    assert_eq!(rewritten(p, &o), "PORT 203,0,113,200,4,1\r\nNOOP\r\n");
+    assert_eq!(o.delta(), 5);
+    // The next line start is counted in the sender's bytes, before the edit.
+    let st = FtpState::decode(&o.state.unwrap());
+    assert_eq!(st.original.seq_aft_nl[0], 1000 + p.len() as u32);
+}
+
+#[test]
+fn only_the_first_line_is_parsed() {
+    // As the kernel: commands are looked for at the packet start only.
+    let (o, env) = run(
+        plain_v4(),
+        Dir::Original,
+        b"NOOP\r\nPORT 192,168,1,10,4,1\r\n",
+    );
+    assert!(o.expectations.is_empty() && env.calls.is_empty() && o.events.is_empty());
+    // A malformed first line does not look further either.
+    let (o, _) = run(
+        plain_v4(),
+        Dir::Original,
+        b"PORT x\r\nPORT 192,168,1,10,4,1\r\n",
+    );
+    assert!(o.expectations.is_empty());
+    assert_eq!(reasons(&o), vec!["malformed"]);
+}
+
+#[test]
+fn kernel_skip_quirk_port_prefix() {
+    // The kernel's pattern is "PORT" without a space and skips to the first
+    // space: "PORTS 1,2,…" is read as a PORT command. Kept for parity.
+    let (o, _) = run(plain_v4(), Dir::Original, b"PORTS 192,168,1,10,4,1\r\n");
+    assert_eq!(o.expectations, vec![exp("10.0.0.2", "192.168.1.10", 1025)]);
+}
