@@ -668,16 +668,20 @@ impl<'o> Replay<'o> {
                 let seq = sa.seq(d, t.seq);
                 rw.seq = (seq != t.seq).then_some(seq);
                 if t.flags & TCP_ACK != 0 {
-                    let ack = sa.ack(d, t.ack);
+                    // The capture is the endpoints' view without NAT: its
+                    // ack (and SACK edges) count the other direction's
+                    // bytes as they were sent. Behind the NAT the sender
+                    // received the edited stream, so the ack that arrives
+                    // at the router counts edited bytes; the kernel shifts
+                    // it back (nf_ct_seq_adjust / nf_ct_sack_adjust).
+                    let back = |v: u32| sa.ack(d, sa.seq(d ^ 1, v));
+                    let ack = back(t.ack);
                     rw.ack = (ack != t.ack).then_some(ack);
                     rw.sack = packet::sack_edges(&s.data, dec)
                         .into_iter()
-                        .map(|(at, v)| (at, sa.ack(d, v)))
-                        .filter(|&(at, v)| {
-                            packet::sack_edges(&s.data, dec)
-                                .iter()
-                                .any(|&(a, o)| a == at && o != v)
-                        })
+                        .map(|(at, v)| (at, v, back(v)))
+                        .filter(|&(_, old, new)| old != new)
+                        .map(|(at, _, new)| (at, new))
                         .collect();
                 }
             }
