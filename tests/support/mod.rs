@@ -81,6 +81,10 @@ impl Capture {
             ts_us: 1_700_000_000_000_000,
         }
     }
+    /// Lets 10 ms pass without a packet.
+    pub fn tick(&mut self) {
+        self.ts_us += 10_000;
+    }
     fn push(&mut self, ip: Vec<u8>) {
         self.ts_us += 10_000;
         let f = self.link.wrap(&ip);
