@@ -14,6 +14,7 @@
 pub mod netlink;
 
 mod metrics;
+pub mod nft;
 mod packet;
 mod worker;
 
