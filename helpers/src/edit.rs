@@ -91,9 +91,10 @@ mod tests {
     #[test]
     fn apply_in_any_order() {
         let p = b"PORT 10,0,0,1,4,1\r\n";
-        let e = [Edit::new(15, 3, "9,9"), Edit::new(5, 8, "192,0,2,7")];
+        // "10,0,0,1" at 5..13, the last port number "1" at 16.
+        let e = [Edit::new(16, 1, "9,9"), Edit::new(5, 8, "192,0,2,7")];
         assert_eq!(apply(p, &e).unwrap(), b"PORT 192,0,2,7,4,9,9\r\n");
-        assert_eq!(total_delta(&e), 1);
+        assert_eq!(total_delta(&e), 3);
     }
 
     #[test]
