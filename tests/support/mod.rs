@@ -484,6 +484,11 @@ pub const GOLDENS: &[Golden] = &[
         golden: "ftp-active-v4.snat.golden.jsonl",
     },
     Golden {
+        fixture: "ftp-active-v4.pcap",
+        args: &["--dnat", "198.51.100.1:21=10.9.9.9:21"],
+        golden: "ftp-active-v4.dnat.golden.jsonl",
+    },
+    Golden {
         fixture: "ftp-passive-v4.pcapng",
         args: &[],
         golden: "ftp-passive-v4.golden.jsonl",
