@@ -491,6 +491,61 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn big_endian_pcapng_and_simple_packet_blocks() {
+        fn block(v: &mut Vec<u8>, t: u32, body: &[u8]) {
+            let total = (12 + body.len()) as u32;
+            v.extend_from_slice(&t.to_be_bytes());
+            v.extend_from_slice(&total.to_be_bytes());
+            v.extend_from_slice(body);
+            v.extend_from_slice(&total.to_be_bytes());
+        }
+        let mut v = Vec::new();
+        let shb = [
+            &BOM.to_be_bytes()[..],
+            &[0, 1, 0, 0],
+            &u64::MAX.to_be_bytes(),
+        ]
+        .concat();
+        block(&mut v, SHB, &shb);
+        block(
+            &mut v,
+            1,
+            &[&113u16.to_be_bytes()[..], &[0, 0], &[0, 0, 0, 0]].concat(),
+        );
+        // Unknown block types are skipped.
+        block(&mut v, 0x0000_0BAD, &[1, 2, 3, 4]);
+        block(
+            &mut v,
+            3,
+            &[&3u32.to_be_bytes()[..], &[7, 8, 9, 0]].concat(),
+        );
+        let epb = [
+            &0u32.to_be_bytes()[..],
+            &0u32.to_be_bytes(),
+            &2_000_000u32.to_be_bytes(),
+            &2u32.to_be_bytes(),
+            &2u32.to_be_bytes(),
+            &[5, 6, 0, 0],
+        ]
+        .concat();
+        block(&mut v, 6, &epb);
+        let got = all(&v).unwrap();
+        assert_eq!(
+            got,
+            vec![
+                (1, 113, vec![7, 8, 9], 0),
+                (2, 113, vec![5, 6], 2_000_000_000)
+            ]
+        );
+        // A packet for an interface that was never described.
+        let mut bad = v.clone();
+        let at = bad.len() - epb.len() - 4;
+        bad[at..at + 4].copy_from_slice(&5u32.to_be_bytes());
+        let e = all(&bad).unwrap_err();
+        assert!(e.what.contains("unknown interface 5"), "{e}");
+    }
+
+    #[test]
     fn truncation_names_the_offset() {
         let f = pcap(1, &[b"abcdef", b"ghijkl"]);
         // Cut inside the second record's data.
