@@ -386,6 +386,7 @@ impl Worker {
 
         // Edits.
         let mut new_payloads: Option<Vec<Vec<u8>>> = None;
+        let mut delta: i64 = 0;
         if !out.edits.is_empty() {
             match helpers::edit::apply(&combined, &out.edits) {
                 Err(e) => {
@@ -393,8 +394,9 @@ impl Worker {
                     debug!(helper = hname, "helper edit refused: {e:?}");
                 }
                 Ok(edited) => {
-                    let resized = edited.len() != combined.len();
-                    if resized && lay.proto == L4Proto::Tcp && !ct.natted() {
+                    delta = edited.len() as i64 - combined.len() as i64;
+                    let tcp_resize = delta != 0 && lay.proto == L4Proto::Tcp;
+                    if tcp_resize && !ct.natted() {
                         Metrics::inc(
                             &shared.metrics.events,
                             &[("helper", hname), ("reason", "resize_without_nat")],
@@ -402,6 +404,13 @@ impl Worker {
                         debug!(
                             helper = hname,
                             "size-changing edit on a conntrack without NAT: nothing would adjust sequence numbers; packet unchanged"
+                        );
+                    } else if tcp_resize && !ct.confirmed() && lay.v6 {
+                        // The glue's seqadj is wrong for IPv6 and ctnetlink
+                        // cannot reach an unconfirmed conntrack.
+                        Metrics::inc(
+                            &shared.metrics.events,
+                            &[("helper", hname), ("reason", "resize_ipv6_unconfirmed")],
                         );
                     } else {
                         match helpers::edit::resegment(&edited, &lens) {
@@ -416,11 +425,35 @@ impl Worker {
         }
 
         let priv_len = slot.priv_len.min(helpers::PRIV_DATA_MAX);
-        let need_ct = new_payloads.is_some() || first.is_some() || out.state.is_some();
-        let ct_attr = need_ct.then(|| {
-            let st = out.state.unwrap_or(state);
-            ct::verdict_ct(hname, &st.as_bytes()[..priv_len]).into_bytes()
-        });
+        let new_state = out.state.unwrap_or(state);
+        let info = &new_state.as_bytes()[..priv_len];
+        // A TCP size change on a confirmed conntrack: write the sequence
+        // adjustment (and the private data) over ctnetlink before the
+        // verdict, and leave NFQA_CT out of the verdict so the glue does
+        // not record a second, misplaced one (see ct::ct_update).
+        let mut state_written = false;
+        if new_payloads.is_some() && delta != 0 && lay.proto == L4Proto::Tcp && ct.confirmed() {
+            let seq = segs.last().and_then(|s| s.lay.tcp_seq).unwrap_or(0);
+            let adj = ct.seqadj[dir.index()]
+                .unwrap_or_default()
+                .after_resize(seq, delta as i32)
+                .map(|a| (dir, a));
+            let msg = ct::ct_update(&ct.orig, ct.family(), ct.zone, adj, hname, info);
+            match self.ct_request(msg) {
+                Ok(()) => state_written = true,
+                Err(e) => {
+                    Metrics::inc(&shared.metrics.errors, &[("reason", "seqadj_update")]);
+                    debug!(
+                        helper = hname,
+                        "sequence adjustment refused ({e}): packet unchanged"
+                    );
+                    new_payloads = None;
+                }
+            }
+        }
+        let need_ct =
+            !state_written && (new_payloads.is_some() || first.is_some() || out.state.is_some());
+        let ct_attr = need_ct.then(|| ct::verdict_ct(hname, info).into_bytes());
         let exp_attr = first.as_ref().map(|e| {
             let mut w = super::netlink::AttrWriter::new();
             ct::put_expectation(&mut w, e);
@@ -496,6 +529,18 @@ impl Worker {
         }
     }
 
+    fn ct_request(&mut self, msg: super::netlink::NfMsg) -> Result<(), NlError> {
+        if self.ctsock.is_none() {
+            let s = NfSocket::open()?;
+            s.set_read_timeout(Some(Duration::from_secs(1)))?;
+            self.ctsock = Some(s);
+        }
+        match self.ctsock.as_mut() {
+            Some(s) => s.request(msg, 0),
+            None => Err(NlError::Protocol("no ctnetlink socket".into())),
+        }
+    }
+
     fn ctnetlink_expect(
         &mut self,
         master: &Tuple,
@@ -525,11 +570,38 @@ fn exp_new(
         Ok(()) => Ok(()),
         Err(e) => {
             debug!("IPCTNL_MSG_EXP_NEW refused: {e}");
-            Err(match e.errno() {
-                Some(libc::EBUSY) | Some(libc::EEXIST) | Some(libc::EALREADY) => ExpectError::Clash,
-                Some(libc::EMFILE) | Some(libc::ENOSPC) => ExpectError::Full,
-                _ => ExpectError::Refused,
-            })
+            match e.errno() {
+                Some(libc::EEXIST) if same_master(s, master, family, zone, exp) => {
+                    // Our own expectation of this tuple: a retransmitted
+                    // command. nf_ct_expect_related() refreshes it and says
+                    // yes, so the retransmission carries the same port.
+                    Ok(())
+                }
+                Some(libc::EBUSY) | Some(libc::EEXIST) | Some(libc::EALREADY) => {
+                    Err(ExpectError::Clash)
+                }
+                Some(libc::EMFILE) | Some(libc::ENOSPC) => Err(ExpectError::Full),
+                _ => Err(ExpectError::Refused),
+            }
+        }
+    }
+}
+
+/// Whether the expectation with `exp`'s tuple belongs to `master`.
+fn same_master(
+    s: &mut NfSocket,
+    master: &Tuple,
+    family: u8,
+    zone: Option<u16>,
+    exp: &Expectation,
+) -> bool {
+    match s.query(ct::exp_get(exp, family, zone), 0) {
+        Ok(answers) => answers
+            .iter()
+            .any(|m| ct::exp_master(m.attrs()).as_ref() == Some(master)),
+        Err(e) => {
+            debug!("IPCTNL_MSG_EXP_GET: {e}");
+            false
         }
     }
 }

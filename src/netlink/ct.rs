@@ -3,7 +3,7 @@
 //! expectations (NFQA_EXP and IPCTNL_MSG_EXP_NEW).
 
 use super::attr::{AttrWriter, Attrs};
-use super::{NfMsg, AF_INET, AF_INET6, NFNL_SUBSYS_CTNETLINK_EXP};
+use super::{NfMsg, AF_INET, AF_INET6, NFNL_SUBSYS_CTNETLINK, NFNL_SUBSYS_CTNETLINK_EXP};
 use helpers::{Dir, Expectation, L4Proto, Tuple};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -13,6 +13,8 @@ pub const CTA_TUPLE_REPLY: u16 = 2;
 pub const CTA_STATUS: u16 = 3;
 pub const CTA_HELP: u16 = 5;
 pub const CTA_ID: u16 = 12;
+pub const CTA_SEQ_ADJ_ORIG: u16 = 15;
+pub const CTA_SEQ_ADJ_REPLY: u16 = 16;
 pub const CTA_ZONE: u16 = 18;
 // enum ctattr_tuple
 pub const CTA_TUPLE_IP: u16 = 1;
@@ -26,6 +28,12 @@ pub const CTA_IP_V6_DST: u16 = 4;
 pub const CTA_PROTO_NUM: u16 = 1;
 pub const CTA_PROTO_SRC_PORT: u16 = 2;
 pub const CTA_PROTO_DST_PORT: u16 = 3;
+// enum ctattr_seqadj
+pub const CTA_SEQADJ_CORRECTION_POS: u16 = 1;
+pub const CTA_SEQADJ_OFFSET_BEFORE: u16 = 2;
+pub const CTA_SEQADJ_OFFSET_AFTER: u16 = 3;
+// enum cntl_msg_types
+pub const IPCTNL_MSG_CT_NEW: u8 = 0;
 // enum ctattr_help
 pub const CTA_HELP_NAME: u16 = 1;
 pub const CTA_HELP_INFO: u16 = 2;
@@ -44,6 +52,7 @@ pub const CTA_EXPECT_NAT_DIR: u16 = 1;
 pub const CTA_EXPECT_NAT_TUPLE: u16 = 2;
 // enum ctnl_exp_msg_types
 pub const IPCTNL_MSG_EXP_NEW: u8 = 0;
+pub const IPCTNL_MSG_EXP_GET: u8 = 1;
 
 // enum ip_conntrack_status
 pub const IPS_SRC_NAT: u32 = 1 << 4;
@@ -134,6 +143,39 @@ pub struct CtView {
     pub help_info: Vec<u8>,
     /// The raw CTA_ZONE, if any (echoed into ctnetlink requests).
     pub zone: Option<u16>,
+    /// TCP sequence adjustment per direction (CTA_SEQ_ADJ_ORIG/REPLY), when
+    /// the conntrack has one (IPS_SEQ_ADJUST).
+    pub seqadj: [Option<SeqAdj>; 2],
+}
+
+/// One direction's sequence adjustment (`struct nf_ct_seqadj`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SeqAdj {
+    pub correction_pos: u32,
+    pub offset_before: i32,
+    pub offset_after: i32,
+}
+
+impl SeqAdj {
+    fn parse(a: Attrs<'_>) -> Option<SeqAdj> {
+        Some(SeqAdj {
+            correction_pos: a.get(CTA_SEQADJ_CORRECTION_POS)?.be32()?,
+            offset_before: a.get(CTA_SEQADJ_OFFSET_BEFORE)?.be32()? as i32,
+            offset_after: a.get(CTA_SEQADJ_OFFSET_AFTER)?.be32()? as i32,
+        })
+    }
+
+    /// What `nf_ct_seqadj_set()` makes of `self` for a packet at `seq`
+    /// whose length changed by `off`; `None` when it would leave it alone
+    /// (a retransmission before the last correction).
+    pub fn after_resize(self, seq: u32, off: i32) -> Option<SeqAdj> {
+        let before = (self.correction_pos.wrapping_sub(seq) as i32) < 0;
+        (off != 0 && (self.offset_before == self.offset_after || before)).then_some(SeqAdj {
+            correction_pos: seq,
+            offset_before: self.offset_after,
+            offset_after: self.offset_after.wrapping_add(off),
+        })
+    }
 }
 
 impl CtView {
@@ -157,6 +199,12 @@ impl CtView {
             None => (None, Vec::new()),
         };
         let zone = a.get(CTA_ZONE).and_then(|z| z.be16());
+        let seqadj = [
+            a.get(CTA_SEQ_ADJ_ORIG)
+                .and_then(|x| SeqAdj::parse(x.nested())),
+            a.get(CTA_SEQ_ADJ_REPLY)
+                .and_then(|x| SeqAdj::parse(x.nested())),
+        ];
         Some(CtView {
             orig,
             reply,
@@ -165,6 +213,7 @@ impl CtView {
             helper,
             help_info,
             zone,
+            seqadj,
         })
     }
     pub fn confirmed(&self) -> bool {
@@ -192,6 +241,51 @@ pub fn verdict_ct(helper: &str, info: &[u8]) -> AttrWriter {
         .put(CTA_HELP_INFO, info)
         .end();
     w
+}
+
+/// IPCTNL_MSG_CT_NEW (update, no NLM_F_CREATE) of the conntrack with
+/// original tuple `orig`: its helper private data and, if given, the
+/// sequence adjustment of direction `dir`.
+///
+/// Used instead of the verdict's NFQA_CT when a TCP payload changes size:
+/// the kernel's glue (`nf_ct_tcp_seqadj_set`) takes the TCP header at
+/// `ip_hdrlen()`, which is wrong for IPv6, so the correction is written
+/// here, before the verdict, at the right sequence number.
+pub fn ct_update(
+    orig: &Tuple,
+    family: u8,
+    zone: Option<u16>,
+    seqadj: Option<(Dir, SeqAdj)>,
+    helper: &str,
+    info: &[u8],
+) -> NfMsg {
+    let mut w = AttrWriter::new();
+    put_tuple(&mut w, CTA_TUPLE_ORIG, orig);
+    if let Some(z) = zone.filter(|&z| z != 0) {
+        w.be16(CTA_ZONE, z);
+    }
+    w.begin(CTA_HELP)
+        .strz(CTA_HELP_NAME, helper)
+        .put(CTA_HELP_INFO, info)
+        .end();
+    if let Some((dir, a)) = seqadj {
+        let kind = match dir {
+            Dir::Original => CTA_SEQ_ADJ_ORIG,
+            Dir::Reply => CTA_SEQ_ADJ_REPLY,
+        };
+        w.begin(kind)
+            .be32(CTA_SEQADJ_CORRECTION_POS, a.correction_pos)
+            .be32(CTA_SEQADJ_OFFSET_BEFORE, a.offset_before as u32)
+            .be32(CTA_SEQADJ_OFFSET_AFTER, a.offset_after as u32)
+            .end();
+    }
+    NfMsg::new(
+        NFNL_SUBSYS_CTNETLINK,
+        IPCTNL_MSG_CT_NEW,
+        family,
+        0,
+        w.into_bytes(),
+    )
 }
 
 /// The body of an expectation (inside NFQA_EXP, or the top level of
@@ -262,6 +356,32 @@ pub fn exp_new(master: &Tuple, exp: &Expectation, family: u8, zone: Option<u16>)
         0,
         w.into_bytes(),
     )
+}
+
+/// IPCTNL_MSG_EXP_GET of the expectation with exactly `exp`'s tuple.
+pub fn exp_get(exp: &Expectation, family: u8, zone: Option<u16>) -> NfMsg {
+    let mut w = AttrWriter::new();
+    let mut body = AttrWriter::new();
+    put_expectation(&mut body, exp);
+    // only the tuple is wanted: copy it out of a full encoding
+    if let Some(t) = Attrs::new(body.as_bytes()).get(CTA_EXPECT_TUPLE) {
+        w.nest_raw(CTA_EXPECT_TUPLE, t.data);
+    }
+    if let Some(z) = zone.filter(|&z| z != 0) {
+        w.be16(CTA_EXPECT_ZONE, z);
+    }
+    NfMsg::new(
+        NFNL_SUBSYS_CTNETLINK_EXP,
+        IPCTNL_MSG_EXP_GET,
+        family,
+        0,
+        w.into_bytes(),
+    )
+}
+
+/// The master's original tuple of an expectation as ctnetlink lists it.
+pub fn exp_master(attrs: Attrs<'_>) -> Option<Tuple> {
+    parse_tuple(attrs.get(CTA_EXPECT_MASTER)?.nested())
 }
 
 /// Direction from NFQA_CT_INFO.
@@ -406,9 +526,26 @@ mod tests {
                 CTA_HELP,
                 &[nla(CTA_HELP_NAME, b"ftp\0"), nla(CTA_HELP_INFO, &[1, 2, 3])],
             ),
+            nest(
+                CTA_SEQ_ADJ_REPLY,
+                &[
+                    nla(CTA_SEQADJ_CORRECTION_POS, &9u32.to_be_bytes()),
+                    nla(CTA_SEQADJ_OFFSET_BEFORE, &0u32.to_be_bytes()),
+                    nla(CTA_SEQADJ_OFFSET_AFTER, &(-3i32).to_be_bytes()),
+                ],
+            ),
         ]
         .concat();
         let ct = CtView::parse(Attrs::new(&bytes)).unwrap();
+        assert_eq!(ct.seqadj[0], None);
+        assert_eq!(
+            ct.seqadj[1],
+            Some(SeqAdj {
+                correction_pos: 9,
+                offset_before: 0,
+                offset_after: -3
+            })
+        );
         assert_eq!(ct.orig.dport, 21);
         assert_eq!(ct.reply.dst.to_string(), "198.51.100.1");
         assert!(ct.confirmed() && ct.natted());
@@ -423,6 +560,70 @@ mod tests {
         assert_eq!(dir_of(2), Dir::Original);
         assert_eq!(dir_of(3), Dir::Reply);
         assert_eq!(dir_of(4), Dir::Reply);
+    }
+
+    #[test]
+    fn seqadj_follows_the_kernel_rule() {
+        let none = SeqAdj::default();
+        let a = none.after_resize(1000, 30).unwrap();
+        assert_eq!(
+            (a.correction_pos, a.offset_before, a.offset_after),
+            (1000, 0, 30)
+        );
+        // a later resize accumulates
+        let b = a.after_resize(2000, -4).unwrap();
+        assert_eq!(
+            (b.correction_pos, b.offset_before, b.offset_after),
+            (2000, 30, 26)
+        );
+        // a retransmission of the first packet changes nothing
+        assert_eq!(b.after_resize(1000, 30), None);
+        // across the sequence-number wrap
+        let w = SeqAdj {
+            correction_pos: u32::MAX - 10,
+            offset_before: 0,
+            offset_after: 5,
+        };
+        assert_eq!(w.after_resize(20, 5).unwrap().offset_after, 10);
+    }
+
+    #[test]
+    fn ct_update_layout() {
+        let orig = Tuple {
+            src: "fd00:1::2".parse().unwrap(),
+            dst: "fd00:2::2".parse().unwrap(),
+            proto: L4Proto::Tcp,
+            sport: 30000,
+            dport: 21,
+        };
+        let adj = SeqAdj {
+            correction_pos: 7,
+            offset_before: 0,
+            offset_after: -2,
+        };
+        let m = ct_update(
+            &orig,
+            AF_INET6,
+            None,
+            Some((Dir::Original, adj)),
+            "ftp",
+            &[5; 4],
+        );
+        assert_eq!((m.subsys, m.cmd, m.family), (1, 0, 10));
+        let a = Attrs::new(&m.attrs);
+        assert_eq!(
+            parse_tuple(a.get(CTA_TUPLE_ORIG).unwrap().nested()),
+            Some(orig)
+        );
+        let s = a.get(CTA_SEQ_ADJ_ORIG).unwrap().nested();
+        assert_eq!(SeqAdj::parse(s), Some(adj));
+        assert_eq!(
+            s.get(CTA_SEQADJ_OFFSET_AFTER).unwrap().data,
+            &[0xff, 0xff, 0xff, 0xfe]
+        );
+        let h = a.get(CTA_HELP).unwrap().nested();
+        assert_eq!(h.get(CTA_HELP_INFO).unwrap().data, &[5; 4]);
+        assert!(a.get(CTA_SEQ_ADJ_REPLY).is_none());
     }
 
     #[test]

@@ -288,38 +288,34 @@ impl NfSocket {
     }
 
     /// Sends a request with NLM_F_ACK and waits for its ACK or error.
-    /// Messages of other sequence numbers (e.g. queued packets) are handed
-    /// to `other`.
     pub fn request(&mut self, msg: NfMsg, flags: u16) -> Result<(), NlError> {
-        self.request_with(msg, flags, &mut |_| {})
+        self.query(msg, flags).map(|_| ())
     }
 
-    pub fn request_with(
-        &mut self,
-        msg: NfMsg,
-        flags: u16,
-        other: &mut dyn FnMut(NetlinkMessage<NfMsg>),
-    ) -> Result<(), NlError> {
+    /// Like [`request`](Self::request), and returns the answer messages
+    /// that came before the ACK (a GET's reply). Messages of other sequence
+    /// numbers are skipped.
+    pub fn query(&mut self, msg: NfMsg, flags: u16) -> Result<Vec<NfMsg>, NlError> {
         let seq = next_seq();
         let b = encode(msg, NLM_F_REQUEST | NLM_F_ACK | flags, seq);
         self.sock.send(&b, 0)?;
+        let mut answers = Vec::new();
         loop {
             let n = self.recv_raw()?;
-            let mut done = None;
             for m in messages(&self.buf[..n]) {
                 if m.header.sequence_number != seq {
-                    other(m);
                     continue;
                 }
-                if let NetlinkPayload::Error(e) = &m.payload {
-                    done = Some(match e.code {
-                        None => Ok(()),
-                        Some(c) => Err(NlError::Kernel(Errno(-c.get()))),
-                    });
+                match m.payload {
+                    NetlinkPayload::Error(e) => {
+                        return match e.code {
+                            None => Ok(answers),
+                            Some(c) => Err(NlError::Kernel(Errno(-c.get()))),
+                        }
+                    }
+                    NetlinkPayload::InnerMessage(i) => answers.push(i),
+                    _ => {}
                 }
-            }
-            if let Some(r) = done {
-                return r;
             }
         }
     }
