@@ -31,6 +31,12 @@ reset_state() {
   nft flush ruleset
   conntrack -F >/dev/null 2>&1
   conntrack -F expect >/dev/null 2>&1
+  # userspace helpers (nfnetlink_cthelper) outlive their process: drop them so that every scenario
+  # starts from a kernel without registrations (unreferenced once the conntracks are flushed)
+  local h
+  for h in $(nfct helper list 2>/dev/null | sed -n 's/^[[:space:]]*\.name = \(.*\),$/\1/p' | sort -u); do
+    nfct helper delete "$h" 2>/dev/null || echo "CTHVM: nfct helper delete $h failed"
+  done
   sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
   return 0
 }

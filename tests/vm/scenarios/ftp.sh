@@ -95,6 +95,7 @@ case $HELPER in
   *) fail "bad helper $HELPER" ;;
 esac
 nft list ruleset >"$RES/ruleset.txt"
+[[ $HELPER == cthelperd ]] && nfct helper list >"$RES/nfct-helpers.txt" 2>&1
 log "lab and helper ready"
 
 # ------------------------------------------------------------------------------------- FTP server
@@ -224,10 +225,11 @@ ok_transfer() {
   done
 }
 CMDUP=${CMD^^}
-grep -q "^server > $CMDUP" "$RES/wire.norm" || fail "the $CMDUP command never reached the server (control connection broken?)"
 NEXP=$(grep -c '^NEW ' "$RES/expect.norm")
 
 if [[ $HELPER == none ]]; then
+  # the failure must be the data connection's, not a broken lab or control connection
+  grep -q "^server > $CMDUP" "$RES/wire.norm" || fail "the $CMDUP command never reached the server (lab or control connection broken)"
   ((NEXP == 0)) || fail "expectations appeared without a helper"
   if ((NEEDS_HELPER)); then
     ((CRC != 0)) && ! ok_transfer "$OUT" && pass "transfer failed without a helper, as it must (curl exit $CRC)"
@@ -243,7 +245,8 @@ if ((RESTART)); then
   pass "both transfers ok; control passed while cthelperd was dead; second transfer after restart ok"
 fi
 
-((CRC == 0)) || fail "transfer failed with the $HELPER helper (curl exit $CRC)"
+((CRC == 0)) || fail "transfer failed with the $HELPER helper (curl exit $CRC: $(grep '^curl:' "$RES/client.log" | tail -n 1))"
+grep -q "^server > $CMDUP" "$RES/wire.norm" || fail "the $CMDUP command never reached the server"
 ok_transfer "$OUT" || fail "downloaded file differs from the served one"
 ((NEXP >= 1)) || fail "transfer ok but no expectation was created (did the data connection bypass the helper?)"
 if [[ $NET == masq && $ACTIVE == 1 ]]; then
