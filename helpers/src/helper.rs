@@ -103,6 +103,48 @@ pub trait Env {
     fn expect_related(&mut self, exp: &Expectation) -> Result<(), ExpectError>;
     /// A random number (NAT port search).
     fn random_u32(&mut self) -> u32;
+
+    /// Like `nf_ct_unexpect_related()`: withdraws `exp`, which this packet
+    /// created through [`Env::expect_related`] (e.g. the RTP half of an
+    /// RTP/RTCP pair whose RTCP half was refused). The default does nothing.
+    fn unexpect_related(&mut self, exp: &Expectation) {
+        let _ = exp;
+    }
+
+    /// Like the SIP helper's `flush_expectations()`: removes the
+    /// expectations of this packet's master connection whose class is in
+    /// `classes`; returns how many went. The default removes nothing.
+    fn remove_expectations(&mut self, classes: &[u8]) -> usize {
+        let _ = classes;
+        0
+    }
+
+    /// Like the SIP helper's `refresh_signalling_expectation()`: finds an
+    /// expectation of this packet's master with `class`, `proto`, destination
+    /// `dst`/`dport` (the destination as created, i.e. after any NAT of the
+    /// expectation), clears its INACTIVE flag and sets its remaining
+    /// lifetime to `timeout` seconds. Returns whether one was found. The
+    /// default finds none.
+    fn refresh_expectation(
+        &mut self,
+        class: u8,
+        proto: crate::conn::L4Proto,
+        dst: std::net::IpAddr,
+        dport: u16,
+        timeout: u32,
+    ) -> bool {
+        let _ = (class, proto, dst, dport, timeout);
+        false
+    }
+
+    /// For the SIP helper's `sip_external_media`: whether the route to
+    /// `addr` leaves through the interface this packet leaves through
+    /// (`Some(true)`: no expectation is needed for media to `addr`). `None`
+    /// when unknown, which is also the default.
+    fn same_route_as_packet(&mut self, addr: std::net::IpAddr) -> Option<bool> {
+        let _ = addr;
+        None
+    }
 }
 
 /// A protocol helper. Implementations are immutable after construction

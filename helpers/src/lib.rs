@@ -30,6 +30,7 @@ pub mod ftp;
 pub mod helper;
 pub mod params;
 pub mod registry;
+pub mod sip;
 pub mod text;
 
 pub use conn::{ConnView, Dir, L4Proto, Tuple};

@@ -1,0 +1,143 @@
+//! NAT rewriting as `nf_nat_sip.c`: address formats, `map_addr()`, and an
+//! edit collector that keeps edits of one payload non-overlapping.
+
+use std::net::IpAddr;
+
+use super::msg::Span;
+use crate::conn::{ConnView, Dir};
+use crate::edit::Edit;
+
+/// `sip_sprintf_addr()`: IPv4 dotted, IPv6 compressed (`%pI6c`, RFC 5952),
+/// in brackets when `brackets`.
+pub fn addr_text(addr: IpAddr, brackets: bool) -> String {
+    match addr {
+        IpAddr::V4(a) => a.to_string(),
+        IpAddr::V6(a) if brackets => format!("[{a}]"),
+        IpAddr::V6(a) => a.to_string(),
+    }
+}
+
+/// `sip_sprintf_addr_port()`: `addr:port`, IPv6 in brackets. The port is
+/// always written, even the default 5060, as the kernel does.
+pub fn addr_port_text(addr: IpAddr, port: u16) -> String {
+    format!("{}:{port}", addr_text(addr, true))
+}
+
+/// `map_addr()`: the address/port a SIP header naming `addr:port` must
+/// carry after NAT, or None if it names neither end of this connection (or
+/// would not change).
+pub fn map_addr(
+    conn: &ConnView,
+    dir: Dir,
+    forced_dport: Option<u16>,
+    addr: IpAddr,
+    port: u16,
+) -> Option<(IpAddr, u16)> {
+    let me = conn.tuple(dir);
+    let peer = conn.tuple(dir.reverse());
+    let new = if addr == me.src && port == me.sport {
+        (peer.dst, peer.dport)
+    } else if addr == me.dst && port == me.dport {
+        (peer.src, forced_dport.unwrap_or(peer.sport))
+    } else {
+        return None;
+    };
+    (new != (addr, port)).then_some(new)
+}
+
+/// Edits of one payload. An edit overlapping one already taken is refused
+/// (the first rewrite of a range wins, as when the kernel's later passes
+/// see text an earlier pass already rewrote); an edit that changes nothing
+/// is not recorded.
+#[derive(Debug, Default)]
+pub struct Rewriter {
+    pub edits: Vec<Edit>,
+}
+
+impl Rewriter {
+    /// Replaces `span` of `buf` by `text`. Returns false if refused.
+    pub fn replace(&mut self, buf: &[u8], span: Span, text: &str) -> bool {
+        if span.get(buf) == text.as_bytes() && span.end() <= buf.len() {
+            return true;
+        }
+        if span.end() > buf.len() {
+            return false;
+        }
+        let clash = self.edits.iter().any(|e| {
+            let e_end = e.offset + e.len;
+            span.off < e_end.max(e.offset + 1) && e.offset < span.end().max(span.off + 1)
+        });
+        if clash {
+            return false;
+        }
+        self.edits.push(Edit::new(span.off, span.len, text));
+        true
+    }
+    /// Size change of the edits inside `[s, e)`.
+    pub fn delta_in(&self, s: usize, e: usize) -> isize {
+        self.edits
+            .iter()
+            .filter(|x| x.offset >= s && x.offset < e)
+            .map(Edit::delta)
+            .sum()
+    }
+    pub fn truncate(&mut self, n: usize) {
+        self.edits.truncate(n);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conn::{L4Proto, Tuple};
+
+    #[test]
+    fn formats() {
+        let v6: IpAddr = "2001:db8::1".parse().unwrap();
+        assert_eq!(addr_port_text(v6, 5060), "[2001:db8::1]:5060");
+        assert_eq!(addr_text(v6, false), "2001:db8::1");
+        assert_eq!(
+            addr_port_text("1.2.3.4".parse().unwrap(), 5060),
+            "1.2.3.4:5060"
+        );
+    }
+
+    #[test]
+    fn map_both_ends() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let conn = ConnView {
+            orig: Tuple {
+                src: ip("192.168.1.10"),
+                dst: ip("203.0.113.5"),
+                proto: L4Proto::Udp,
+                sport: 5060,
+                dport: 5060,
+            },
+            reply: Tuple {
+                src: ip("203.0.113.5"),
+                dst: ip("198.51.100.1"),
+                proto: L4Proto::Udp,
+                sport: 5060,
+                dport: 1024,
+            },
+        };
+        assert_eq!(
+            map_addr(&conn, Dir::Original, None, ip("192.168.1.10"), 5060),
+            Some((ip("198.51.100.1"), 1024))
+        );
+        assert_eq!(
+            map_addr(&conn, Dir::Reply, Some(5070), ip("198.51.100.1"), 1024),
+            Some((ip("192.168.1.10"), 5070))
+        );
+        assert_eq!(
+            map_addr(&conn, Dir::Original, None, ip("203.0.113.5"), 5060),
+            None
+        );
+        let mut r = Rewriter::default();
+        let b = b"0123456789";
+        assert!(r.replace(b, Span::new(2, 4), "xy"));
+        assert!(!r.replace(b, Span::new(3, 5), "zz"));
+        assert!(r.replace(b, Span::new(4, 4), "ins"));
+        assert!(!r.replace(b, Span::new(9, 12), "a"));
+    }
+}
