@@ -427,6 +427,13 @@ impl Sip {
                 );
                 continue;
             }
+            if media.conn_other && media.conn.is_none() {
+                out.event(
+                    "family",
+                    format!("m= line {i}: media address of another family or a name"),
+                );
+                continue;
+            }
             let Some(addr) = media.conn.or(s.conn).map(|c| c.addr) else {
                 out.event("malformed", format!("m= line {i}: no connection address"));
                 continue;
