@@ -453,6 +453,13 @@ impl Sip {
             }
             let base = port & !1;
             let rtcp_port = media.rtcp.map_or(base + 1, |r| r.port);
+            if rtcp_port < 1024 {
+                out.event(
+                    "low_port",
+                    format!("m= line {i}: RTCP port {rtcp_port} < 1024 refused"),
+                );
+                continue;
+            }
             let mut rtp = Expectation {
                 class,
                 proto: L4Proto::Udp,

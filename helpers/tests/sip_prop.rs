@@ -1,0 +1,317 @@
+//! SIP helper properties: no panic on any input; edits always apply;
+//! outcomes are self-consistent; TCP segmentation does not change the
+//! decision.
+
+use std::net::IpAddr;
+
+use helpers::sip::{Sip, STATE_LEN};
+use helpers::{
+    edit, ConnView, Dir, Env, ExpectError, Expectation, Helper, L4Proto, Outcome, Packet, PrivData,
+    Tuple,
+};
+use proptest::prelude::*;
+
+struct PropEnv {
+    clash_mask: u16,
+    fail: Option<ExpectError>,
+    seed: u32,
+    calls: usize,
+    live: Vec<Expectation>,
+}
+
+impl Env for PropEnv {
+    fn expect_related(&mut self, exp: &Expectation) -> Result<(), ExpectError> {
+        self.calls += 1;
+        if let Some(e) = self.fail {
+            return Err(e);
+        }
+        if exp.dport & self.clash_mask != 0 {
+            return Err(ExpectError::Clash);
+        }
+        self.live.push(exp.clone());
+        Ok(())
+    }
+    fn random_u32(&mut self) -> u32 {
+        self.seed = self
+            .seed
+            .wrapping_mul(1_664_525)
+            .wrapping_add(1_013_904_223);
+        self.seed
+    }
+    fn unexpect_related(&mut self, exp: &Expectation) {
+        if let Some(i) = self.live.iter().rposition(|e| e == exp) {
+            self.live.remove(i);
+        }
+    }
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn tuple(proto: L4Proto, s: &str, sp: u16, d: &str, dp: u16) -> Tuple {
+    Tuple {
+        src: ip(s),
+        dst: ip(d),
+        proto,
+        sport: sp,
+        dport: dp,
+    }
+}
+
+/// Plain, SNAT, DNAT and NAT66 connections over UDP or TCP.
+fn conn(kind: u8, tcp: bool) -> ConnView {
+    let p = if tcp { L4Proto::Tcp } else { L4Proto::Udp };
+    match kind % 4 {
+        0 => ConnView::plain(tuple(p, "10.0.0.10", 5060, "203.0.113.5", 5060)),
+        1 => ConnView {
+            orig: tuple(p, "10.0.0.10", 5060, "203.0.113.5", 5060),
+            reply: tuple(p, "203.0.113.5", 5060, "198.51.100.1", 1030),
+        },
+        2 => ConnView {
+            orig: tuple(p, "198.51.100.7", 5060, "203.0.113.1", 5060),
+            reply: tuple(p, "10.0.0.5", 5060, "198.51.100.7", 5060),
+        },
+        _ => ConnView {
+            orig: tuple(p, "fd00::10", 5060, "2001:db8:2::2", 5060),
+            reply: tuple(p, "2001:db8:2::2", 5060, "2001:db8:ffff::1", 5060),
+        },
+    }
+}
+
+fn with_len(head: &str, body: &str) -> Vec<u8> {
+    format!("{head}Content-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
+}
+
+/// Valid messages touching every path, with addresses of `conn(kind)`.
+fn samples(kind: u8) -> Vec<Vec<u8>> {
+    let (me, peer, fam) = match kind % 4 {
+        0 | 1 => ("10.0.0.10", "203.0.113.5", "IP4"),
+        2 => ("198.51.100.7", "203.0.113.1", "IP4"),
+        _ => ("[fd00::10]", "[2001:db8:2::2]", "IP6"),
+    };
+    let bare = me.trim_matches(|c| c == '[' || c == ']');
+    let sdp = format!(
+        "v=0\r\no=a 1 1 IN {fam} {bare}\r\ns=-\r\nc=IN {fam} {bare}\r\nt=0 0\r\n\
+         m=audio 49170 RTP/AVP 0\r\na=rtcp:49171 IN {fam} {bare}\r\nm=video 0 RTP/AVP 31\r\n\
+         m=image 5004 udptl t38\r\nc=IN {fam} {bare}\r\nm=video 6000 RTP/AVP 31\r\n"
+    );
+    let hdrs = |first: &str, cseq: &str| {
+        format!(
+            "{first}\r\nVia: SIP/2.0/UDP {me}:5060;branch=z9;rport=5060;received={bare};maddr={me}\r\n\
+             v: SIP/2.0/TCP {me}:5060;branch=z9\r\nFrom: \"A, B\" <sip:a@{me}>;tag=1\r\nt: <sip:b@{peer}>\r\n\
+             CSeq: {cseq}\r\nContact: <sip:a@{me}:5060;transport=udp>;expires=60, <sip:a@{me}:5062>\r\n\
+             Expires: 120\r\nContent-Type: application/sdp\r\n"
+        )
+    };
+    let mp = format!(
+        "--xx\r\nContent-Type: text/plain\r\n\r\nhi\r\n--xx\r\nContent-Type: application/sdp\r\n\r\n{sdp}\r\n--xx--\r\n"
+    );
+    vec![
+        with_len(
+            &hdrs(&format!("INVITE sip:b@{peer} SIP/2.0"), "1 INVITE"),
+            &sdp,
+        ),
+        with_len(&hdrs("SIP/2.0 200 OK", "1 INVITE"), &sdp),
+        with_len(&hdrs("SIP/2.0 183 Progress", "1 PRACK"), &sdp),
+        with_len(&hdrs(&format!("ACK sip:b@{peer} SIP/2.0"), "1 ACK"), &sdp),
+        with_len(
+            &hdrs(&format!("REGISTER sip:{peer} SIP/2.0"), "2 REGISTER"),
+            "",
+        ),
+        with_len(&hdrs("SIP/2.0 200 OK", "2 REGISTER"), ""),
+        with_len(&hdrs("SIP/2.0 486 Busy", "1 INVITE"), ""),
+        with_len(&hdrs(&format!("BYE sip:b@{peer} SIP/2.0"), "3 BYE"), ""),
+        with_len(
+            &hdrs(&format!("UPDATE sip:b@{peer} SIP/2.0"), "4 UPDATE")
+                .replace("application/sdp", "multipart/mixed; boundary=xx"),
+            &mp,
+        ),
+    ]
+}
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Set(usize, u8),
+    Insert(usize, Vec<u8>),
+    Delete(usize, usize),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    let interesting = prop::sample::select(vec![
+        &b"\r\n"[..],
+        b"\r\n ",
+        b",",
+        b";",
+        b":",
+        b"[",
+        b"]",
+        b"0",
+        b"99999999999",
+        b"m=audio 1 RTP\r\n",
+        b"c=IN IP4 0.0.0.0\r\n",
+        b"\r\n\r\n",
+        b"sip:",
+        b"@",
+        b"Content-Length: 5\r\n",
+        b"l:70000\r\n",
+    ]);
+    prop_oneof![
+        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Set(i, b)),
+        (any::<usize>(), interesting).prop_map(|(i, s)| Mutation::Insert(i, s.to_vec())),
+        (any::<usize>(), 0usize..20).prop_map(|(i, n)| Mutation::Delete(i, n)),
+    ]
+}
+
+fn mutate(mut m: Vec<u8>, muts: &[Mutation]) -> Vec<u8> {
+    for mu in muts {
+        let len = m.len().max(1);
+        match mu {
+            Mutation::Set(i, b) => {
+                if let Some(x) = m.get_mut(i % len) {
+                    *x = *b;
+                }
+            }
+            Mutation::Insert(i, s) => {
+                let at = i % (m.len() + 1);
+                m.splice(at..at, s.iter().copied());
+            }
+            Mutation::Delete(i, n) => {
+                let at = i % len;
+                let end = (at + n).min(m.len());
+                if at < end {
+                    m.drain(at..end);
+                }
+            }
+        }
+    }
+    m
+}
+
+fn check(
+    sip: &Sip,
+    conn: ConnView,
+    dir: Dir,
+    payload: &[u8],
+    state: PrivData,
+    env: &mut PropEnv,
+) -> Outcome {
+    let tcp = conn.orig.proto == L4Proto::Tcp;
+    let pkt = Packet {
+        conn,
+        dir,
+        payload,
+        tcp_seq: tcp.then_some(7),
+        state,
+    };
+    let out = sip.handle(&pkt, env);
+    let edited = edit::apply(payload, &out.edits).expect("edits apply");
+    assert_eq!(edited.len() as isize - payload.len() as isize, out.delta());
+    if !conn.nat() {
+        assert!(out.edits.is_empty());
+    }
+    if out.need_more {
+        assert!(out.edits.is_empty() && out.expectations.is_empty() && out.state.is_none());
+        assert!(tcp);
+    }
+    if out.drop {
+        assert!(out.edits.is_empty() && out.expectations.is_empty());
+    }
+    assert_eq!(env.live, out.expectations, "reported = left in the table");
+    for e in &out.expectations {
+        assert!(e.dport >= 1024, "{e:?}");
+        assert_eq!(e.dst.is_ipv6(), conn.is_ipv6());
+        if e.class != 0 {
+            assert_eq!(e.proto, L4Proto::Udp);
+        }
+    }
+    if let Some(s) = out.state {
+        assert!(s.0[STATE_LEN..].iter().all(|&b| b == 0));
+    }
+    out
+}
+
+fn env(clash_mask: u16, fail: u8, seed: u32) -> PropEnv {
+    PropEnv {
+        clash_mask,
+        fail: match fail % 8 {
+            0 => Some(ExpectError::Full),
+            1 => Some(ExpectError::Refused),
+            _ => None,
+        },
+        seed,
+        calls: 0,
+        live: Vec::new(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn random_bytes_never_panic(
+        payload in prop::collection::vec(any::<u8>(), 0..600),
+        kind in any::<u8>(), tcp in any::<bool>(), reply in any::<bool>(),
+        state in any::<[u8; 32]>(), clash in any::<u16>(), fail in any::<u8>(), seed in any::<u32>(),
+    ) {
+        let mut e = env(clash, fail, seed);
+        let dir = if reply { Dir::Reply } else { Dir::Original };
+        check(&Sip::default(), conn(kind, tcp), dir, &payload, PrivData(state), &mut e);
+    }
+
+    #[test]
+    fn mutated_messages_never_panic(
+        kind in any::<u8>(), which in any::<usize>(), tcp in any::<bool>(), reply in any::<bool>(),
+        muts in prop::collection::vec(mutation(), 0..6),
+        clash in prop::sample::select(vec![0u16, 0, 2, 0x8000, 0xffff]),
+        fail in any::<u8>(), seed in any::<u32>(), direct in any::<bool>(),
+    ) {
+        let s = samples(kind);
+        let m = mutate(s[which % s.len()].clone(), &muts);
+        let mut e = env(clash, fail, seed);
+        let dir = if reply { Dir::Reply } else { Dir::Original };
+        let sip = Sip { direct_media: direct, ..Sip::default() };
+        let out = check(&sip, conn(kind, tcp), dir, &m, PrivData::ZERO, &mut e);
+        // Bounded work: the pair search and port search stop.
+        prop_assert!(e.calls <= 64 * 2 * 256 + 130);
+        let _ = out;
+    }
+
+    /// A TCP message cut anywhere asks for more, and the whole message then
+    /// gives the same outcome as in one piece.
+    #[test]
+    fn tcp_split_anywhere(kind in any::<u8>(), which in any::<usize>(), cut in any::<usize>()) {
+        let s = samples(kind);
+        let m = &s[which % s.len()];
+        let at = 1 + cut % (m.len() - 1);
+        let mut e = env(0, 2, 1);
+        let part = check(&Sip::default(), conn(kind, true), Dir::Original, &m[..at], PrivData::ZERO, &mut e);
+        prop_assert!(part.need_more);
+        let mut e1 = env(0, 2, 1);
+        let whole = check(&Sip::default(), conn(kind, true), Dir::Original, m, PrivData::ZERO, &mut e1);
+        prop_assert!(!whole.need_more);
+        let mut joined = m[..at].to_vec();
+        joined.extend_from_slice(&m[at..]);
+        let mut e2 = env(0, 2, 1);
+        let again = check(&Sip::default(), conn(kind, true), Dir::Original, &joined, PrivData::ZERO, &mut e2);
+        prop_assert_eq!(whole, again);
+    }
+}
+
+#[test]
+fn samples_make_expectations() {
+    // The samples are meaningful: the INVITE of each connection expects media.
+    for kind in 0..4u8 {
+        let s = samples(kind);
+        let mut e = env(0, 2, 1);
+        let out = check(
+            &Sip::default(),
+            conn(kind, false),
+            Dir::Original,
+            &s[0],
+            PrivData::ZERO,
+            &mut e,
+        );
+        assert_eq!(out.expectations.len(), 6, "kind {kind}: {:?}", out.events);
+    }
+}
