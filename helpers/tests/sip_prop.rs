@@ -38,6 +38,11 @@ impl Env for PropEnv {
             .wrapping_add(1_013_904_223);
         self.seed
     }
+    fn remove_expectations(&mut self, classes: &[u8]) -> usize {
+        let before = self.live.len();
+        self.live.retain(|e| !classes.contains(&e.class));
+        before - self.live.len()
+    }
     fn unexpect_related(&mut self, exp: &Expectation) {
         if let Some(i) = self.live.iter().rposition(|e| e == exp) {
             self.live.remove(i);

@@ -281,6 +281,12 @@ impl Ctx<'_, '_> {
         }
         r
     }
+    /// `flush_expectations()`; expectations this packet made are forgotten
+    /// too (a BYE after an INVITE in one TCP segment).
+    fn flush(&mut self, classes: &[u8]) {
+        self.env.remove_expectations(classes);
+        self.created.retain(|e| !classes.contains(&e.class));
+    }
     fn unexpect(&mut self, exp: &Expectation) {
         self.env.unexpect_related(exp);
         if let Some(i) = self.created.iter().rposition(|e| e == exp) {
@@ -337,11 +343,11 @@ impl Sip {
                     };
                     let is = |k: &[u8]| method.eq_ignore_ascii_case(k);
                     if is(b"INVITE") {
-                        cx.env.remove_expectations(&MEDIA_CLASSES);
+                        cx.flush(&MEDIA_CLASSES);
                         self.sdp(cx, m, out)?;
                         st.invite_cseq = Some(cseq);
                     } else if is(b"BYE") || is(b"CANCEL") {
-                        cx.env.remove_expectations(&MEDIA_CLASSES);
+                        cx.flush(&MEDIA_CLASSES);
                     } else if is(b"REGISTER") {
                         self.register_request(cx, m, st, cseq, out)?;
                     } else {
@@ -368,7 +374,7 @@ impl Sip {
                     if (100..300).contains(&code) {
                         self.sdp(cx, m, out)?;
                     } else if st.invite_cseq == Some(cseq) {
-                        cx.env.remove_expectations(&MEDIA_CLASSES);
+                        cx.flush(&MEDIA_CLASSES);
                     }
                 } else if is(b"REGISTER") {
                     self.register_response(cx, m, st, cseq, code, out);
@@ -689,7 +695,7 @@ impl Sip {
                 }
             }
         }
-        cx.env.remove_expectations(&[CLASS_SIGNALLING]);
+        cx.flush(&[CLASS_SIGNALLING]);
     }
 
     // -----------------------------------------------------------------------
