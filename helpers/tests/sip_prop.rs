@@ -224,7 +224,8 @@ fn check(
     }
     assert_eq!(env.live, out.expectations, "reported = left in the table");
     for e in &out.expectations {
-        assert!(e.dport >= 1024, "{e:?}");
+        assert!(e.nat.map_or(e.dport, |n| n.saved_port) >= 1024, "{e:?}");
+        assert!(e.class == 0 || e.dport >= 1024, "{e:?}");
         assert_eq!(e.dst.is_ipv6(), conn.is_ipv6());
         if e.class != 0 {
             assert_eq!(e.proto, L4Proto::Udp);
