@@ -956,3 +956,92 @@ fn folded_headers_and_multiple_contacts() {
     assert!(new.contains("\r\n 198.51.100.1:5060;branch"));
     assert!(new.contains("<sip:other@192.0.2.1:5060>"));
 }
+
+#[test]
+fn provisional_answer_prack_and_update_failure() {
+    let body = "v=0\r\nc=IN IP4 203.0.113.5\r\nm=audio 31000 RTP/AVP 0\r\n";
+    let progress = message(
+        "SIP/2.0 183 Session Progress\r\nVia: SIP/2.0/UDP 10.0.0.10:5060\r\nCSeq: 7 INVITE\r\nContent-Type: application/sdp\r\n",
+        body,
+    );
+    let mut env = FakeEnv::default();
+    let out = run(
+        plain(L4Proto::Udp),
+        Dir::Reply,
+        progress.as_bytes(),
+        &mut env,
+    );
+    assert_eq!(out.expectations.len(), 2);
+    let prack = message(
+        "PRACK sip:bob@203.0.113.5 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.10:5060\r\nCSeq: 8 PRACK\r\nContent-Type: application/sdp\r\n",
+        &sdp("10.0.0.10", "m=audio 32000 RTP/AVP 0\r\n"),
+    );
+    let out = run(
+        plain(L4Proto::Udp),
+        Dir::Original,
+        prack.as_bytes(),
+        &mut env,
+    );
+    assert_eq!(out.expectations[0].dport, 32000);
+    assert!(env.removed.is_empty(), "PRACK does not flush");
+    let st = SipState {
+        invite_cseq: Some(9),
+        ..SipState::default()
+    }
+    .encode();
+    let failed = message(
+        "SIP/2.0 488 Not Acceptable Here\r\nVia: SIP/2.0/UDP 10.0.0.10:5060\r\nCSeq: 9 UPDATE\r\n",
+        "",
+    );
+    run_with(
+        &Sip::default(),
+        plain(L4Proto::Udp),
+        Dir::Reply,
+        failed.as_bytes(),
+        st,
+        &mut env,
+    );
+    assert_eq!(env.removed, vec![vec![1, 2, 3]]);
+}
+
+#[test]
+fn tcp_keepalives_short_datagrams_and_zero_length() {
+    let mut env = FakeEnv::default();
+    for p in [&b"\r\n\r\n"[..], b"\r\n"] {
+        let out = run(plain(L4Proto::Tcp), Dir::Original, p, &mut env);
+        assert_eq!(out, Outcome::default());
+    }
+    let out = run(plain(L4Proto::Udp), Dir::Original, b"SIP/2.0 20", &mut env);
+    assert_eq!(out, Outcome::default());
+    // Keep-alive CRLFs before a message on a stream are skipped.
+    let m = format!(
+        "\r\n\r\n{}",
+        invite(
+            "10.0.0.10",
+            "203.0.113.5",
+            &sdp("10.0.0.10", "m=audio 44000 RTP/AVP 0\r\n")
+        )
+    );
+    let out = run(plain(L4Proto::Tcp), Dir::Original, m.as_bytes(), &mut env);
+    assert_eq!(out.expectations.len(), 2);
+    // Content-Length 0 on a datagram: the bytes after the headers are not
+    // the message's body.
+    let m = format!(
+        "INVITE sip:bob@203.0.113.5 SIP/2.0\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\nContent-Length: 0\r\n\r\n{}",
+        sdp("10.0.0.10", "m=audio 44000 RTP/AVP 0\r\n")
+    );
+    let out = run(plain(L4Proto::Udp), Dir::Original, m.as_bytes(), &mut env);
+    assert!(out.expectations.is_empty());
+}
+
+#[test]
+fn many_media_lines_are_bounded() {
+    let media: String = (0..70)
+        .map(|i| format!("m=audio {} RTP/AVP 0\r\n", 20000 + 2 * i))
+        .collect();
+    let m = invite("10.0.0.10", "203.0.113.5", &sdp("10.0.0.10", &media));
+    let mut env = FakeEnv::default();
+    let out = run(plain(L4Proto::Udp), Dir::Original, m.as_bytes(), &mut env);
+    assert_eq!(out.expectations.len(), 2 * helpers::sip::sdp::MAX_MEDIA);
+    assert!(out.events.iter().any(|e| e.reason == "too_many_media"));
+}
