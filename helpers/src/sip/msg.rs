@@ -471,7 +471,12 @@ pub fn hostport_at(buf: &[u8], pos: usize, end: usize, v6: bool) -> Option<HostP
 /// The address of the first `sip:` URI in `[s, e)`, user info skipped
 /// (`skp_epaddr_len()`).
 pub fn sip_uri_in(buf: &[u8], s: usize, e: usize, v6: bool) -> Option<HostPort> {
-    let at = search(buf, s, e, b"sip:")? + 4;
+    // In a name-addr the URI is inside <…>: a display name cannot fool us.
+    let from = match buf.get(s..e)?.iter().rposition(|&b| b == b'<') {
+        Some(p) if buf.get(s..s + p)?.iter().filter(|&&b| b == b'"').count() % 2 == 0 => s + p,
+        _ => s,
+    };
+    let at = search(buf, from, e, b"sip:")? + 4;
     // The URI ends at '>' (name-addr) or at the element's end.
     let uend = buf
         .get(at..e)?

@@ -1,20 +1,80 @@
 //! NAT rewriting as `nf_nat_sip.c`: address formats, `map_addr()`, and an
 //! edit collector that keeps edits of one payload non-overlapping.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 
 use super::msg::Span;
 use crate::conn::{ConnView, Dir};
 use crate::edit::Edit;
 
-/// `sip_sprintf_addr()`: IPv4 dotted, IPv6 compressed (`%pI6c`, RFC 5952),
-/// in brackets when `brackets`.
+/// `sip_sprintf_addr()`: IPv4 dotted, IPv6 as `%pI6c`, in brackets when
+/// `brackets`.
 pub fn addr_text(addr: IpAddr, brackets: bool) -> String {
     match addr {
         IpAddr::V4(a) => a.to_string(),
-        IpAddr::V6(a) if brackets => format!("[{a}]"),
-        IpAddr::V6(a) => a.to_string(),
+        IpAddr::V6(a) if brackets => format!("[{}]", ipv6_compressed(a)),
+        IpAddr::V6(a) => ipv6_compressed(a),
     }
+}
+
+/// IPv6 text exactly as the kernel's `%pI6c` (`ip6_compressed_string()`):
+/// lowercase groups without leading zeros, the first longest run of two or
+/// more zero groups as `::`, and a dotted IPv4 tail for IPv4-mapped and
+/// ISATAP addresses (std's `Display` differs on ISATAP).
+pub fn ipv6_compressed(a: Ipv6Addr) -> String {
+    use std::fmt::Write;
+    let w = a.segments();
+    let [.., w4, w5, w6, w7] = w;
+    let mapped = w.get(..5).is_some_and(|z| z.iter().all(|&x| x == 0)) && w5 == 0xffff;
+    let isatap = (w4 | 0x0200) == 0x0200 && w5 == 0x5efe;
+    let v4 = mapped || isatap;
+    let range = if v4 { 6 } else { 8 };
+    let groups = w.get(..range).unwrap_or(&w);
+    let (mut colonpos, mut longest) = (usize::MAX, 0usize);
+    for i in 0..range {
+        let run = groups
+            .get(i..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|&&x| x == 0)
+            .count();
+        if run > longest {
+            longest = run;
+            colonpos = i;
+        }
+    }
+    if longest <= 1 {
+        colonpos = usize::MAX;
+    }
+    let mut out = String::with_capacity(45);
+    let mut needcolon = false;
+    let mut i = 0;
+    while i < range {
+        if i == colonpos {
+            if needcolon || i == 0 {
+                out.push(':');
+            }
+            out.push(':');
+            needcolon = false;
+            i += longest;
+            continue;
+        }
+        if needcolon {
+            out.push(':');
+        }
+        let _ = write!(out, "{:x}", groups.get(i).copied().unwrap_or(0));
+        needcolon = true;
+        i += 1;
+    }
+    if v4 {
+        if needcolon {
+            out.push(':');
+        }
+        let [a, b] = w6.to_be_bytes();
+        let [c, d] = w7.to_be_bytes();
+        let _ = write!(out, "{a}.{b}.{c}.{d}");
+    }
+    out
 }
 
 /// `sip_sprintf_addr_port()`: `addr:port`, IPv6 in brackets. The port is
