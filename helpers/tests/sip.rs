@@ -1045,3 +1045,31 @@ fn many_media_lines_are_bounded() {
     assert_eq!(out.expectations.len(), 2 * helpers::sip::sdp::MAX_MEDIA);
     assert!(out.events.iter().any(|e| e.reason == "too_many_media"));
 }
+
+#[test]
+fn register_without_direct_signalling_and_over_tcp() {
+    let reg = message(
+        "REGISTER sip:203.0.113.5 SIP/2.0\r\nVia: SIP/2.0/TCP 10.0.0.10:5060\r\nCSeq: 1 REGISTER\r\n\
+         Contact: <sip:alice@10.0.0.10:5060;transport=TCP>\r\nExpires: 60\r\n",
+        "",
+    );
+    let sip = Sip {
+        direct_signalling: false,
+        ..Sip::default()
+    };
+    let mut env = FakeEnv::default();
+    let out = run_with(
+        &sip,
+        plain(L4Proto::Tcp),
+        Dir::Original,
+        reg.as_bytes(),
+        PrivData::ZERO,
+        &mut env,
+    );
+    assert_eq!(out.expectations.len(), 1);
+    let e = &out.expectations[0];
+    assert_eq!((e.src, e.proto, e.dport), (None, L4Proto::Tcp, 5060));
+    // The same REGISTER on a UDP connection names another transport.
+    let out = run(plain(L4Proto::Udp), Dir::Original, reg.as_bytes(), &mut env);
+    assert!(out.expectations.is_empty());
+}

@@ -258,7 +258,7 @@ impl Default for Sip {
 }
 
 /// The packet was dropped (a NAT that cannot be completed).
-struct Drop;
+struct Dropped;
 
 /// Everything one message is decided with.
 struct Ctx<'a, 'e> {
@@ -312,7 +312,7 @@ impl Sip {
         m: &Msg,
         st: &mut SipState,
         out: &mut Outcome,
-    ) -> Result<(), Drop> {
+    ) -> Result<(), Dropped> {
         let buf = cx.buf;
         let cseq_hdr = m.find(buf, b"CSeq", None);
         let cseq = cseq_hdr.and_then(|h| msg::leading_number(buf, h.value));
@@ -391,7 +391,7 @@ impl Sip {
     // SDP: process_sdp() + set_expected_rtp_rtcp() + nf_nat_sdp_*()
     // -----------------------------------------------------------------------
 
-    fn sdp(&self, cx: &mut Ctx<'_, '_>, m: &Msg, out: &mut Outcome) -> Result<(), Drop> {
+    fn sdp(&self, cx: &mut Ctx<'_, '_>, m: &Msg, out: &mut Outcome) -> Result<(), Dropped> {
         let buf = cx.buf;
         let Some(span) = sdp::locate(buf, m) else {
             return Ok(());
@@ -513,7 +513,7 @@ impl Sip {
             });
             let Some(p) = find_pair(cx, &mut rtp, &mut rtcp) else {
                 out.event("nat_failed", "all ports in use for SDP media");
-                return Err(Drop);
+                return Err(Dropped);
             };
             let text = nat::addr_text(new_addr, false);
             let mut ok = p == base || cx.rw.replace(buf, media.port_span, &p.to_string());
@@ -528,7 +528,7 @@ impl Sip {
             }
             if !ok {
                 out.event("nat_failed", "overlapping SDP rewrite");
-                return Err(Drop);
+                return Err(Dropped);
             }
             session_target = Some(new_addr);
             if !translated.contains(&addr) {
@@ -561,7 +561,7 @@ impl Sip {
         st: &mut SipState,
         cseq: u32,
         out: &mut Outcome,
-    ) -> Result<(), Drop> {
+    ) -> Result<(), Dropped> {
         let buf = cx.buf;
         let me = *cx.conn.tuple(cx.dir);
         let peer = *cx.conn.tuple(cx.dir.reverse());
@@ -631,7 +631,7 @@ impl Sip {
         exp.dst = new_addr;
         if find_port(cx, &mut exp, want).is_none() {
             out.event("nat_failed", "all ports in use for SIP");
-            return Err(Drop);
+            return Err(Dropped);
         }
         if (exp.dst, exp.dport) != (contact.addr, contact.port)
             && !cx
@@ -639,7 +639,7 @@ impl Sip {
                 .replace(buf, contact.span, &nat::addr_port_text(new_addr, exp.dport))
         {
             out.event("nat_failed", "overlapping Contact rewrite");
-            return Err(Drop);
+            return Err(Dropped);
         }
         st.register_cseq = Some(cseq);
         Ok(())
