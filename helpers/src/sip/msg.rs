@@ -140,13 +140,30 @@ fn start_line(buf: &[u8], s: usize, e: usize) -> Option<StartLine> {
     })
 }
 
-/// Whether `b` could still become a start line once more bytes arrive.
+/// Longest start line waited for.
+const MAX_START_LINE: usize = 8192;
+
+/// Whether `b` (no newline yet) could still become a start line once more
+/// bytes arrive: a prefix of `SIP/2.0 `, or a method token, optionally
+/// followed by a space and printable text.
 fn plausible_start(b: &[u8]) -> bool {
+    if b.is_empty() || b.len() > MAX_START_LINE {
+        return false;
+    }
     let head = b.get(..b.len().min(8)).unwrap_or(b);
     let sip = b"SIP/2.0 ".get(..head.len()).unwrap_or_default();
-    head.eq_ignore_ascii_case(sip)
-        || b.iter().take_while(|&&c| is_token(c)).count() == b.len()
-        || b.iter().position(|&c| c == b' ').is_some_and(|p| p > 0)
+    if head.eq_ignore_ascii_case(sip) {
+        return true;
+    }
+    let m = b.iter().take_while(|&&c| is_token(c)).count();
+    match b.get(m..) {
+        _ if m == 0 => false,
+        Some([]) => true,
+        Some([b' ', rest @ ..]) => rest
+            .iter()
+            .all(|&c| (0x20..0x7f).contains(&c) || c == b'\r'),
+        _ => false,
+    }
 }
 
 /// Frames the message starting at `start`. On a datagram (`stream` false)
@@ -561,6 +578,12 @@ mod tests {
         assert_eq!(frame(&two[..two.len() - 1], 40, true), Framing::Incomplete);
         assert_eq!(frame(b"INV", 0, true), Framing::Incomplete);
         assert!(matches!(frame(b"garbage\r\n", 0, true), Framing::Bad(_)));
+        assert!(matches!(frame(b"\x00\x01binary", 0, true), Framing::Bad(_)));
+        assert!(matches!(
+            frame(b"INVITE sip:a\x00", 0, true),
+            Framing::Bad(_)
+        ));
+        assert_eq!(frame(b"INVITE sip:a@b SIP/2", 0, true), Framing::Incomplete);
     }
 
     #[test]
