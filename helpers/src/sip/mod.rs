@@ -83,6 +83,11 @@
 //!   address parses, which may be a lower one); only the Via of the
 //!   connection's transport; `transport=`, `expires=`, `rport=` are read as
 //!   decimal (the kernel's `simple_strtoul(…, 0)` reads `010` as octal).
+//! * `a=rtcp:` (RFC 3605) is honoured: the RTCP expectation goes to its port
+//!   (≥ 1024, else the line is refused) and under NAT the attribute is
+//!   rewritten with the allocated pair; the kernel ignores it and expects
+//!   RTCP at the even port + 1 only. As the kernel, an odd `m=` port expects
+//!   the even port below it and its successor.
 //! * Commas inside quoted display names or `<…>` do not split Contact
 //!   values; the SDP is bounded by its body (or MIME part).
 //! * Not done here (needs the caller): the kernel's "RTP optimization"
