@@ -242,6 +242,7 @@ fi
 if ((RESTART)); then
   ((CRC == 0)) || fail "client failed (exit $CRC)"
   ok_transfer "$W/out1.bin" "$W/out2.bin" || fail "a downloaded file differs from the served one"
+  ((NEXP >= 2)) || fail "expected an expectation per transfer (before and after the restart), saw $NEXP"
   pass "both transfers ok; control passed while cthelperd was dead; second transfer after restart ok"
 fi
 
