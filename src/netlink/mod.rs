@@ -6,6 +6,12 @@
 //! Every message after the netlink header starts with `struct nfgenmsg
 //! { u8 nfgen_family; u8 version (NFNETLINK_V0); __be16 res_id; }`; the
 //! netlink message type is `subsystem << 8 | command`.
+//!
+//! `netlink-packet-netfilter` only models nflog and nf_tables, not
+//! nfnetlink_queue, nfnetlink_cthelper or ctnetlink, so the attributes are
+//! our own ([`attr`]): a non-panicking TLV view for what the kernel sends and
+//! a writer for what we send, with unit tests against byte layouts derived
+//! from the uapi headers.
 
 pub mod attr;
 pub mod ct;
