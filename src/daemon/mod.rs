@@ -216,6 +216,15 @@ pub fn run(cfg: Config, args: Args) -> Result<ExitCode> {
     let sig = wait(&sigs);
     info!("signal {sig}: finishing in-flight packets");
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+    // Disable the helpers first: from now on the kernel accepts their
+    // packets in nf_confirm instead of queueing them (and so still confirms
+    // new connections and applies sequence adjustments — a bypassed queue
+    // verdict would skip both). Then drain what is queued already.
+    for r in &registered {
+        if let Err(e) = ctl.request(r.disable_msg(), libc::NLM_F_CREATE as u16) {
+            warn!("disabling {}/{}: {e}", r.name, fam(r.l3));
+        }
+    }
     shared.stop.store(true, Ordering::Relaxed);
     let mut failed = false;
     for (q, h) in handles {
@@ -232,9 +241,9 @@ pub fn run(cfg: Config, args: Args) -> Result<ExitCode> {
         }
     }
 
-    // 5. Unregister (a helper the ruleset still references stays: flows keep
-    // it, packets bypass the unbound queue, and a restarted cthelperd
-    // reuses the registration).
+    // 5. Unregister (a helper the ruleset still references stays, disabled:
+    // flows keep it, their packets pass unchanged, and a restarted cthelperd
+    // re-enables the registration and carries on).
     if !args.keep_registration {
         unregister(&mut ctl, &registered, false);
     }
@@ -258,7 +267,7 @@ fn unregister(ctl: &mut NfSocket, registered: &[Registration], quiet: bool) {
             match r2 {
                 Ok(()) => info!("unregistered {}/{}", r.name, fam(r.l3)),
                 Err(e) if e.errno() == Some(libc::EBUSY) => info!(
-                    "{}/{} stays registered: the nft ruleset references it (delete table inet cthelperd to remove it)",
+                    "{}/{} stays registered (disabled: its connections pass unchanged until cthelperd starts again): the nft ruleset references it (delete table inet cthelperd to remove it)",
                     r.name,
                     fam(r.l3)
                 ),

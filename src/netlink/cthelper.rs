@@ -27,6 +27,7 @@ pub const NFCTH_POLICY_EXPECT_TIMEOUT: u16 = 3;
 pub const NFCTH_TUPLE_L3PROTONUM: u16 = 1;
 pub const NFCTH_TUPLE_L4PROTONUM: u16 = 2;
 
+pub const NFCT_HELPER_STATUS_DISABLED: u32 = 0;
 pub const NFCT_HELPER_STATUS_ENABLED: u32 = 1;
 /// NF_CT_MAX_EXPECT_CLASSES.
 pub const MAX_POLICIES: usize = 4;
@@ -54,6 +55,18 @@ impl Registration {
     /// NFNL_MSG_CTHELPER_NEW: creates the helper, or updates it (queue,
     /// policy max/timeout, status) if one of this name and tuple exists.
     pub fn new_msg(&self) -> NfMsg {
+        self.msg_with_status(NFCT_HELPER_STATUS_ENABLED)
+    }
+
+    /// The same registration with NFCTH_STATUS disabled: the kernel's hook
+    /// (`nfnl_userspace_cthelper`) then accepts the helper's packets
+    /// instead of queueing them, and conntrack confirms and seq-adjusts them
+    /// as usual.
+    pub fn disable_msg(&self) -> NfMsg {
+        self.msg_with_status(NFCT_HELPER_STATUS_DISABLED)
+    }
+
+    fn msg_with_status(&self, status: u32) -> NfMsg {
         let mut w = AttrWriter::new();
         w.strz(NFCTH_NAME, &self.name);
         put_tuple(&mut w, self.l3, self.l4);
@@ -69,7 +82,7 @@ impl Registration {
         }
         w.end();
         w.be32(NFCTH_PRIV_DATA_LEN, self.priv_len);
-        w.be32(NFCTH_STATUS, NFCT_HELPER_STATUS_ENABLED);
+        w.be32(NFCTH_STATUS, status);
         NfMsg::new(
             NFNL_SUBSYS_CTHELPER,
             NFNL_MSG_CTHELPER_NEW,
@@ -235,6 +248,14 @@ mod tests {
         assert_eq!(l.name, "ftp");
         assert_eq!((l.l3, l.l4, l.queue, l.priv_len), (10, 6, 3, 24));
         assert_eq!(l.policies, ftp(10).policies);
+    }
+
+    #[test]
+    fn disable_differs_only_in_status() {
+        let (on, off) = (ftp(2).new_msg().attrs, ftp(2).disable_msg().attrs);
+        assert_eq!(on.len(), off.len());
+        assert_eq!(&on[..on.len() - 8], &off[..off.len() - 8]);
+        assert_eq!(&off[off.len() - 8..], &[8, 0, 6, 0, 0, 0, 0, 0]);
     }
 
     #[test]
