@@ -4,8 +4,8 @@
 # Active FTP through masquerade, the rewritten PORT, conntrack -L expect, metrics, SIGTERM (exit 0,
 # helper disabled and kept while referenced), new connections while stopped, restart reusing the
 # registration, unregister, and the one-line error when nf_conntrack_ftp owns the name.
-source /work/main/tests/vm/guest/lib.sh
-REPO=/work/main
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$REPO/tests/vm/guest/lib.sh"
 CTH=${CTH:-$REPO/target/debug/cthelperd}
 W=$(mktemp -d)
 step() { echo; echo "=== $*"; }
