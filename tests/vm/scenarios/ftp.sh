@@ -55,7 +55,7 @@ done
 
 CTH_LOG=$RES/cthelperd.log
 cth_ready() { grep -q . /proc/net/netfilter/nfnetlink_queue 2>/dev/null; }
-start_cthelperd() { # sets CTH_PID, CTH_MSG; returns 0 ready, 77 "not built yet", 1 other failure
+start_cthelperd() { # sets CTH_PID, CTH_MSG; returns 0 ready, 1 failure
   CTH_PID= CTH_MSG=
   [[ -n ${CTHELPERD:-} && -x $CTHELPERD ]] || { CTH_MSG="no cthelperd binary (CTHELPERD='${CTHELPERD:-}')"; return 1; }
   echo "---- $(ts) start: $CTHELPERD run" >>"$CTH_LOG"
@@ -65,7 +65,6 @@ start_cthelperd() { # sets CTH_PID, CTH_MSG; returns 0 ready, 77 "not built yet"
   for ((i = 0; i < 150; i++)); do
     if ! kill -0 "$CTH_PID" 2>/dev/null; then
       wait "$CTH_PID"; rc=$?
-      if grep -q 'the kernel path is not built yet' "$CTH_LOG"; then CTH_MSG=$(grep -m1 'not built yet' "$CTH_LOG"); return 77; fi
       CTH_MSG="cthelperd exited with status $rc before binding a queue"; return 1
     fi
     cth_ready && return 0
@@ -82,15 +81,10 @@ case $HELPER in
     ;;
   cthelperd)
     start_cthelperd; rc=$?
-    if ((rc == 77)); then skip "cthelperd run not functional ($CTH_MSG)"; fi
     ((rc == 0)) || { cat "$CTH_LOG"; fail "$CTH_MSG"; }
-    if [[ -f $REPO/nft/cthelperd.nft ]]; then
-      log "attach ruleset: $REPO/nft/cthelperd.nft"
-      nft -f "$REPO/nft/cthelperd.nft" || fail "loading nft/cthelperd.nft failed"
-    else
-      log "attach ruleset: $VMDIR/nft/attach-ftp.nft (the repo has no nft/cthelperd.nft)"
-      nft -f "$VMDIR/nft/attach-ftp.nft" || fail "loading attach-ftp.nft failed"
-    fi
+    # The product's own ruleset, unchanged.
+    log "attach ruleset: $REPO/nft/cthelperd.nft"
+    nft -f "$REPO/nft/cthelperd.nft" || fail "loading nft/cthelperd.nft failed"
     ;;
   *) fail "bad helper $HELPER" ;;
 esac
