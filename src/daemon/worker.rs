@@ -656,6 +656,72 @@ impl Env for KernelEnv<'_> {
         r
     }
 
+    fn unexpect_related(&mut self, exp: &Expectation) {
+        if self.first.as_ref() == Some(exp) {
+            self.first = (!self.deferred.is_empty()).then(|| self.deferred.remove(0));
+            return;
+        }
+        if let Some(i) = self.deferred.iter().position(|e| e == exp) {
+            self.deferred.remove(i);
+            return;
+        }
+        if !self.ct.confirmed() {
+            return;
+        }
+        if let Some(s) = self.sock.as_mut() {
+            let m = ct::exp_delete(&ct::exp_tuple_bytes(exp), self.ct.family(), self.ct.zone);
+            if let Err(e) = s.request(m, 0) {
+                debug!(helper = self.helper, "IPCTNL_MSG_EXP_DELETE: {e}");
+            }
+        }
+    }
+
+    fn remove_expectations(&mut self, classes: &[u8]) -> usize {
+        let mut n = 0;
+        if self
+            .first
+            .as_ref()
+            .is_some_and(|e| classes.contains(&e.class))
+        {
+            self.first = None;
+            n += 1;
+        }
+        let before = self.deferred.len();
+        self.deferred.retain(|e| !classes.contains(&e.class));
+        n += before - self.deferred.len();
+        if self.first.is_none() && !self.deferred.is_empty() {
+            self.first = Some(self.deferred.remove(0));
+        }
+        if !self.ct.confirmed() {
+            return n;
+        }
+        let Some(s) = self.sock.as_mut() else {
+            return n;
+        };
+        let (family, zone) = (self.ct.family(), self.ct.zone);
+        let listed = match s.dump(ct::exp_dump_of(&self.ct.orig, family, zone)) {
+            Ok(l) => l,
+            Err(e) => {
+                debug!(
+                    helper = self.helper,
+                    "listing the master's expectations: {e}"
+                );
+                return n;
+            }
+        };
+        for m in listed {
+            let Some((class, tuple)) = ct::exp_class_and_tuple(m.attrs()) else {
+                continue;
+            };
+            if u8::try_from(class).is_ok_and(|c| classes.contains(&c))
+                && s.request(ct::exp_delete(&tuple, family, zone), 0).is_ok()
+            {
+                n += 1;
+            }
+        }
+        n
+    }
+
     fn random_u32(&mut self) -> u32 {
         // xorshift32: NAT port search only needs spread, not secrecy.
         let mut x = *self.rng;

@@ -53,6 +53,7 @@ pub const CTA_EXPECT_NAT_TUPLE: u16 = 2;
 // enum ctnl_exp_msg_types
 pub const IPCTNL_MSG_EXP_NEW: u8 = 0;
 pub const IPCTNL_MSG_EXP_GET: u8 = 1;
+pub const IPCTNL_MSG_EXP_DELETE: u8 = 2;
 
 // enum ip_conntrack_status
 pub const IPS_SRC_NAT: u32 = 1 << 4;
@@ -358,15 +359,41 @@ pub fn exp_new(master: &Tuple, exp: &Expectation, family: u8, zone: Option<u16>)
     )
 }
 
-/// IPCTNL_MSG_EXP_GET of the expectation with exactly `exp`'s tuple.
-pub fn exp_get(exp: &Expectation, family: u8, zone: Option<u16>) -> NfMsg {
-    let mut w = AttrWriter::new();
+/// The contents of `exp`'s CTA_EXPECT_TUPLE.
+pub fn exp_tuple_bytes(exp: &Expectation) -> Vec<u8> {
     let mut body = AttrWriter::new();
     put_expectation(&mut body, exp);
-    // only the tuple is wanted: copy it out of a full encoding
-    if let Some(t) = Attrs::new(body.as_bytes()).get(CTA_EXPECT_TUPLE) {
-        w.nest_raw(CTA_EXPECT_TUPLE, t.data);
+    Attrs::new(body.as_bytes())
+        .get(CTA_EXPECT_TUPLE)
+        .map(|t| t.data.to_vec())
+        .unwrap_or_default()
+}
+
+fn exp_by_tuple(cmd: u8, tuple: &[u8], family: u8, zone: Option<u16>) -> NfMsg {
+    let mut w = AttrWriter::new();
+    w.nest_raw(CTA_EXPECT_TUPLE, tuple);
+    if let Some(z) = zone.filter(|&z| z != 0) {
+        w.be16(CTA_EXPECT_ZONE, z);
     }
+    NfMsg::new(NFNL_SUBSYS_CTNETLINK_EXP, cmd, family, 0, w.into_bytes())
+}
+
+/// IPCTNL_MSG_EXP_GET of the expectation with exactly `exp`'s tuple.
+pub fn exp_get(exp: &Expectation, family: u8, zone: Option<u16>) -> NfMsg {
+    exp_by_tuple(IPCTNL_MSG_EXP_GET, &exp_tuple_bytes(exp), family, zone)
+}
+
+/// IPCTNL_MSG_EXP_DELETE of the expectation whose CTA_EXPECT_TUPLE has the
+/// contents `tuple`.
+pub fn exp_delete(tuple: &[u8], family: u8, zone: Option<u16>) -> NfMsg {
+    exp_by_tuple(IPCTNL_MSG_EXP_DELETE, tuple, family, zone)
+}
+
+/// IPCTNL_MSG_EXP_GET (to be sent as a dump) of the expectations of the
+/// conntrack with original tuple `master`.
+pub fn exp_dump_of(master: &Tuple, family: u8, zone: Option<u16>) -> NfMsg {
+    let mut w = AttrWriter::new();
+    put_tuple(&mut w, CTA_EXPECT_MASTER, master);
     if let Some(z) = zone.filter(|&z| z != 0) {
         w.be16(CTA_EXPECT_ZONE, z);
     }
@@ -377,6 +404,15 @@ pub fn exp_get(exp: &Expectation, family: u8, zone: Option<u16>) -> NfMsg {
         0,
         w.into_bytes(),
     )
+}
+
+/// (class, raw CTA_EXPECT_TUPLE contents) of a listed expectation.
+pub fn exp_class_and_tuple(attrs: Attrs<'_>) -> Option<(u32, Vec<u8>)> {
+    let class = attrs
+        .get(CTA_EXPECT_CLASS)
+        .and_then(|c| c.be32())
+        .unwrap_or(0);
+    Some((class, attrs.get(CTA_EXPECT_TUPLE)?.data.to_vec()))
 }
 
 /// The master's original tuple of an expectation as ctnetlink lists it.
@@ -624,6 +660,47 @@ mod tests {
         let h = a.get(CTA_HELP).unwrap().nested();
         assert_eq!(h.get(CTA_HELP_INFO).unwrap().data, &[5; 4]);
         assert!(a.get(CTA_SEQ_ADJ_REPLY).is_none());
+    }
+
+    #[test]
+    fn exp_delete_and_dump_layout() {
+        let exp = Expectation {
+            class: 2,
+            proto: L4Proto::Udp,
+            src: None,
+            dst: "10.0.1.2".parse().unwrap(),
+            sport: None,
+            dport: 5004,
+            flags: ExpectFlags::NONE,
+            helper: None,
+            nat: None,
+        };
+        let t = exp_tuple_bytes(&exp);
+        assert_eq!(t, tup([0; 4], [10, 0, 1, 2], 17, 0, 5004).concat());
+        let d = exp_delete(&t, AF_INET, Some(0));
+        assert_eq!((d.subsys, d.cmd, d.family), (2, 2, 2));
+        assert_eq!(
+            d.attrs,
+            nest(CTA_EXPECT_TUPLE, &tup([0; 4], [10, 0, 1, 2], 17, 0, 5004))
+        );
+        let g = exp_get(&exp, AF_INET, Some(3));
+        assert_eq!(g.cmd, 1);
+        assert_eq!(
+            g.attrs,
+            [
+                nest(CTA_EXPECT_TUPLE, &tup([0; 4], [10, 0, 1, 2], 17, 0, 5004)),
+                nla(CTA_EXPECT_ZONE, &3u16.to_be_bytes()),
+            ]
+            .concat()
+        );
+        // a listed expectation, as ctnetlink dumps it
+        let listed = [
+            nest(CTA_EXPECT_TUPLE, &tup([0; 4], [10, 0, 1, 2], 17, 0, 5004)),
+            nla(CTA_EXPECT_CLASS, &2u32.to_be_bytes()),
+        ]
+        .concat();
+        let (c, tb) = exp_class_and_tuple(Attrs::new(&listed)).unwrap();
+        assert_eq!((c, tb), (2, t));
     }
 
     #[test]
