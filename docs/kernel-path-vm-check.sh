@@ -113,6 +113,12 @@ start || exit 1
 check "log says reusing" "grep -q 'reusing the registration' $W/cth.log"
 check "transfer 2 after restart" "transfer 2"
 
+step "a second cthelperd while one runs: one-line error, the first keeps serving"
+out=$("$CTH" run 2>&1); rc=$?
+echo "exit $rc: $out"
+check "exit 1 with one line naming the taken queue" "[[ $rc == 1 && \$(echo \"\$out\" | wc -l) == 1 && \"\$out\" == *'NFQUEUE 0 is bound by another process'* ]]"
+check "transfer 3 through the first cthelperd" "transfer 3"
+
 step "stop, delete the ruleset: unregister succeeds"
 nft delete table inet cthelperd
 kill -TERM $PID; wait $PID; rc=$?

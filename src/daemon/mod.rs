@@ -112,10 +112,20 @@ pub fn run(cfg: Config, args: Args) -> Result<ExitCode> {
     // soon as a queue shows up must find them (else `ct helper` objects of
     // type "ftp" autoload the kernel's nf_conntrack_ftp).
     let mut registered = Vec::new();
+    // Only what this start created is undone if the start fails: a reused
+    // registration may be serving another cthelperd.
+    let mut created = Vec::new();
     for r in &regs {
-        if let Err(e) = register(&mut ctl, r, &listed) {
-            unregister(&mut ctl, &registered, true);
-            return Err(e);
+        match register(&mut ctl, r, &listed) {
+            Ok(new) => {
+                if new {
+                    created.push(r.clone());
+                }
+            }
+            Err(e) => {
+                unregister(&mut ctl, &created, true);
+                return Err(e);
+            }
         }
         registered.push(r.clone());
     }
@@ -160,11 +170,13 @@ pub fn run(cfg: Config, args: Args) -> Result<ExitCode> {
         match worker::Worker::bind(qc, shared.clone()) {
             Ok(w) => workers.push(w),
             Err(e) => {
-                unregister(&mut ctl, &registered, true);
+                unregister(&mut ctl, &created, true);
                 return Err(match e.errno() {
                     Some(libc::EOPNOTSUPP) => fatal(MSG_NO_GLUE),
-                    Some(libc::EPERM) | Some(libc::EACCES) => permission("binding NFQUEUE"),
-                    Some(libc::EBUSY) => fatal(format!(
+                    // The registration above already needed CAP_NET_ADMIN: EPERM
+                    // here is nfqnl_recv_config's answer for a queue another
+                    // socket has bound.
+                    Some(libc::EPERM) | Some(libc::EBUSY) => fatal(format!(
                         "NFQUEUE {q} is bound by another process (another cthelperd or conntrackd?): stop it or give this helper another queue in the configuration"
                     )),
                     _ => fatal(format!("binding NFQUEUE {q} failed: {e}")),
@@ -309,7 +321,8 @@ pub fn registrations(cfg: &Config) -> Vec<Registration> {
 /// userspace helper of that name is listed) or the listed one has another
 /// private-data length or policy set (then delete and re-create it if
 /// nothing references it).
-fn register(ctl: &mut NfSocket, r: &Registration, listed: &[Listed]) -> Result<()> {
+/// Returns whether the registration was created (not reused).
+fn register(ctl: &mut NfSocket, r: &Registration, listed: &[Listed]) -> Result<bool> {
     let existing = listed
         .iter()
         .find(|l| l.name == r.name && l.l3 == u16::from(r.l3) && l.l4 == r.l4);
@@ -318,7 +331,7 @@ fn register(ctl: &mut NfSocket, r: &Registration, listed: &[Listed]) -> Result<(
             if existing.is_some() {
                 info!("{}/{}: reusing the registration in the kernel", r.name, fam(r.l3));
             }
-            Ok(())
+            Ok(existing.is_none())
         }
         Err(e) if e.errno() == Some(libc::EBUSY) && existing.is_none() => Err(fatal(format!(
             "the kernel's own {n} helper is loaded (nf_conntrack_{n}): unload it (modprobe -r nf_nat_{n} nf_conntrack_{n}) and blacklist it, or set enabled = false in [helper.{n}]",
@@ -342,6 +355,7 @@ fn register(ctl: &mut NfSocket, r: &Registration, listed: &[Listed]) -> Result<(
                 Err(e) => return Err(fatal(format!("deleting helper {}: {e}", r.name))),
             }
             ctl.request(r.new_msg(), libc::NLM_F_CREATE as u16)
+                .map(|()| true)
                 .map_err(|e| fatal(format!("registering helper {}: {e}", r.name)))
         }
         Err(e) => Err(match e.errno() {
