@@ -4,9 +4,10 @@
 # Active FTP through masquerade, the rewritten PORT, conntrack -L expect, metrics, SIGTERM (exit 0,
 # helper disabled and kept while referenced), new connections while stopped, restart reusing the
 # registration, unregister, and the one-line error when nf_conntrack_ftp owns the name.
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# tests/vm/run exports REPO and CTHELPERD into the guest (it runs a copy of this file).
+REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 source "$REPO/tests/vm/guest/lib.sh"
-CTH=${CTH:-$REPO/target/debug/cthelperd}
+CTH=${CTHELPERD:-$REPO/target/debug/cthelperd}
 W=$(mktemp -d)
 step() { echo; echo "=== $*"; }
 fails=0
