@@ -111,7 +111,7 @@ check "a new FTP connection works while cthelperd is stopped (helper disabled on
 
 step "restart: reuse the registration, second transfer"
 start || exit 1
-check "log says reusing" "grep -q 'reusing the registration' $W/cth.log"
+check "log says reused" "grep -q 'reused the registration' $W/cth.log"
 check "transfer 2 after restart" "transfer 2"
 
 step "a second cthelperd while one runs: one-line error, the first keeps serving"

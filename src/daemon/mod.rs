@@ -185,6 +185,13 @@ pub fn run(cfg: Config, args: Args) -> Result<ExitCode> {
         }
     }
 
+    for r in registered.iter().filter(|r| !created.contains(r)) {
+        info!(
+            "{}/{}: reused the registration in the kernel",
+            r.name,
+            fam(r.l3)
+        );
+    }
     info!(
         "registered {} and serving NFQUEUE {}",
         regs.iter()
@@ -327,18 +334,15 @@ fn register(ctl: &mut NfSocket, r: &Registration, listed: &[Listed]) -> Result<b
         .iter()
         .find(|l| l.name == r.name && l.l3 == u16::from(r.l3) && l.l4 == r.l4);
     match ctl.request(r.new_msg(), libc::NLM_F_CREATE as u16) {
-        Ok(()) => {
-            if existing.is_some() {
-                info!("{}/{}: reusing the registration in the kernel", r.name, fam(r.l3));
-            }
-            Ok(existing.is_none())
-        }
+        // Logged by the caller once the start succeeded (a failed start
+        // prints one line only).
+        Ok(()) => Ok(existing.is_none()),
         Err(e) if e.errno() == Some(libc::EBUSY) && existing.is_none() => Err(fatal(format!(
             "the kernel's own {n} helper is loaded (nf_conntrack_{n}): unload it (modprobe -r nf_nat_{n} nf_conntrack_{n}) and blacklist it, or set enabled = false in [helper.{n}]",
             n = r.name
         ))),
         Err(e) if e.errno() == Some(libc::EBUSY) => {
-            info!(
+            debug!(
                 "{}/{}: registered with another policy or private-data length; re-creating it",
                 r.name,
                 fam(r.l3)
