@@ -28,7 +28,12 @@ cleanup() {
 }
 trap cleanup EXIT
 verdict() { echo "$*" >>"$RES/verdict"; log "VERDICT: $*"; }
-pass() { verdict "$*"; exit 0; }
+# Packets the kernel queued to cthelperd in this scenario: id_sequence, the
+# 8th field of the queue's line (counts since the daemon bound the queue).
+queued() {
+  awk '{ n += $8 } END { if (NR) printf " [%d packets queued]", n }' /proc/net/netfilter/nfnetlink_queue 2>/dev/null
+}
+pass() { verdict "$*$(queued)"; exit 0; }
 fail() { verdict "$*"; exit 1; }
 skip() { verdict "$*"; exit 77; }
 
