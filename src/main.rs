@@ -2,6 +2,10 @@
 
 mod config;
 mod daemon;
+// A complete protocol layer: not every message or constant is used by the
+// daemon itself.
+#[allow(dead_code)]
+mod netlink;
 mod replay;
 
 use anyhow::Result;
@@ -35,6 +39,8 @@ enum Cmd {
     Replay(replay::Args),
     /// List the helpers with their ports, parameters and policies.
     Helpers,
+    /// Print the nft ruleset that attaches the configured helpers to their ports.
+    Nft,
     /// Check a configuration file and print the effective configuration.
     CheckConfig {
         /// The file to check.
@@ -72,6 +78,10 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         Cmd::Replay(args) => replay::run(load_config(&cli.config)?, args),
         Cmd::Helpers => {
             print!("{}", describe(&load_config(&cli.config)?));
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Nft => {
+            print!("{}", daemon::nft::ruleset(&load_config(&cli.config)?));
             Ok(ExitCode::SUCCESS)
         }
         Cmd::CheckConfig { file } => {

@@ -7,22 +7,16 @@
 //! SIGTERM/SIGINT, then finish in-flight packets, unregister and exit 0.
 //! See docs/kernel-path.md.
 
-// A complete protocol layer: not every message or constant is used by the
-// daemon itself.
-#[allow(dead_code)]
-#[path = "../netlink/mod.rs"]
-pub mod netlink;
-
 mod metrics;
 pub mod nft;
 mod packet;
 mod worker;
 
 use crate::config::Config;
+use crate::netlink::cthelper::{self, Listed, Registration};
+use crate::netlink::queue::QueueConfig;
+use crate::netlink::{NfSocket, NlError, AF_INET, AF_INET6};
 use anyhow::Result;
-use netlink::cthelper::{self, Listed, Registration};
-use netlink::queue::QueueConfig;
-use netlink::{NfSocket, NlError, AF_INET, AF_INET6};
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -7,12 +7,12 @@
 //! accepted unchanged, a counter goes up and a debug line says why.
 
 use super::metrics::Metrics;
-use super::netlink::ct::{self, CtView};
-use super::netlink::queue::{
+use super::packet::{self, Layout};
+use crate::netlink::ct::{self, CtView};
+use crate::netlink::queue::{
     QueueConfig, Queued, Verdict, NFQA_SKB_GSO, NFQNL_MSG_PACKET, NF_ACCEPT, NF_DROP,
 };
-use super::netlink::{messages, NfSocket, NlError, NFNL_SUBSYS_QUEUE};
-use super::packet::{self, Layout};
+use crate::netlink::{messages, NfSocket, NlError, NFNL_SUBSYS_QUEUE};
 use helpers::{
     ConnView, Dir, Env, ExpectError, Expectation, Helper, L4Proto, Packet, PrivData, Tuple,
 };
@@ -455,7 +455,7 @@ impl Worker {
             !state_written && (new_payloads.is_some() || first.is_some() || out.state.is_some());
         let ct_attr = need_ct.then(|| ct::verdict_ct(hname, info).into_bytes());
         let exp_attr = first.as_ref().map(|e| {
-            let mut w = super::netlink::AttrWriter::new();
+            let mut w = crate::netlink::AttrWriter::new();
             ct::put_expectation(&mut w, e);
             Metrics::inc(
                 &shared.metrics.expectations,
@@ -529,7 +529,7 @@ impl Worker {
         }
     }
 
-    fn ct_request(&mut self, msg: super::netlink::NfMsg) -> Result<(), NlError> {
+    fn ct_request(&mut self, msg: crate::netlink::NfMsg) -> Result<(), NlError> {
         if self.ctsock.is_none() {
             let s = NfSocket::open()?;
             s.set_read_timeout(Some(Duration::from_secs(1)))?;

@@ -195,7 +195,7 @@ impl Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::daemon::netlink::ct;
+    use crate::netlink::ct;
 
     #[test]
     fn bind_layout() {
