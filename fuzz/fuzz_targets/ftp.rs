@@ -14,85 +14,39 @@
 //! - 103..: payload
 #![no_main]
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-
 use helpers::ftp::Ftp;
-use helpers::{
-    edit, ConnView, Dir, Env, ExpectError, Expectation, Helper, L4Proto, Packet, PrivData, Tuple,
-};
+use helpers::testing::TestEnv;
+use helpers::{edit, ConnView, Dir, ExpectError, Helper, L4Proto, Packet, PrivData, Tuple};
 use libfuzzer_sys::fuzz_target;
 
+#[path = "common/mod.rs"]
+mod common;
+use common::{addr, bytes, port};
+
 const HEADER: usize = 103;
-
-struct FuzzEnv {
-    clash_all: bool,
-    full: bool,
-    clash_mask: u16,
-    seed: u32,
-    calls: usize,
-}
-
-impl Env for FuzzEnv {
-    fn expect_related(&mut self, exp: &Expectation) -> Result<(), ExpectError> {
-        self.calls += 1;
-        if self.full {
-            Err(ExpectError::Full)
-        } else if self.clash_all || exp.dport & self.clash_mask != 0 {
-            Err(ExpectError::Clash)
-        } else {
-            Ok(())
-        }
-    }
-    fn random_u32(&mut self) -> u32 {
-        self.seed = self
-            .seed
-            .wrapping_mul(1_664_525)
-            .wrapping_add(1_013_904_223);
-        self.seed
-    }
-}
-
-fn bytes<const N: usize>(d: &[u8], at: usize) -> [u8; N] {
-    let mut out = [0u8; N];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = d.get(at + i).copied().unwrap_or(0);
-    }
-    out
-}
-
-fn addr(d: &[u8], i: usize, v6: bool) -> IpAddr {
-    let raw: [u8; 16] = bytes(d, 31 + 16 * i);
-    if v6 {
-        IpAddr::V6(Ipv6Addr::from(raw))
-    } else {
-        IpAddr::V4(Ipv4Addr::new(raw[0], raw[1], raw[2], raw[3]))
-    }
-}
-
-fn port(d: &[u8], i: usize) -> u16 {
-    u16::from_be_bytes(bytes(d, 95 + 2 * i))
-}
+const ADDRS: usize = 31;
+const PORTS: usize = 95;
 
 fuzz_target!(|data: &[u8]| {
     let [flags] = bytes::<1>(data, 0);
     let bit = |n: u8| flags & (1 << n) != 0;
     let v6 = bit(1);
     let orig = Tuple {
-        src: addr(data, 0, v6),
-        dst: addr(data, 1, v6),
+        src: addr(data, ADDRS, 0, v6),
+        dst: addr(data, ADDRS, 1, v6),
         proto: L4Proto::Tcp,
-        sport: port(data, 0),
-        dport: port(data, 1),
+        sport: port(data, PORTS, 0),
+        dport: port(data, PORTS, 1),
     };
     let conn = if bit(2) {
         ConnView {
             orig,
             reply: Tuple {
-                src: addr(data, 2, v6),
-                dst: addr(data, 3, v6),
+                src: addr(data, ADDRS, 2, v6),
+                dst: addr(data, ADDRS, 3, v6),
                 proto: L4Proto::Tcp,
-                sport: port(data, 2),
-                dport: port(data, 3),
+                sport: port(data, PORTS, 2),
+                dport: port(data, PORTS, 3),
             },
         }
     } else {
@@ -111,12 +65,12 @@ fuzz_target!(|data: &[u8]| {
         tcp_seq: (!bit(4)).then(|| u32::from_le_bytes(bytes(data, 3))),
         state,
     };
-    let mut env = FuzzEnv {
+    let mut env = TestEnv {
         clash_all: bit(6),
-        full: bit(7),
+        fail: bit(7).then_some(ExpectError::Full),
         clash_mask: u16::from_le_bytes(bytes(data, 1)),
         seed: u32::from_le_bytes(bytes(data, 7)),
-        calls: 0,
+        ..TestEnv::default()
     };
     let ftp = Ftp { loose: bit(3) };
     let out = ftp.handle(&pkt, &mut env);
@@ -133,7 +87,7 @@ fuzz_target!(|data: &[u8]| {
         out.delta(),
         "delta"
     );
-    assert!(env.calls <= 129, "port search bounded");
+    assert!(env.calls.len() <= 129, "port search bounded");
     assert!(out.expectations.len() <= 1);
     if !conn.nat() {
         assert!(out.edits.is_empty(), "no rewrite without NAT");

@@ -16,93 +16,18 @@
 //! - 112..: payload
 #![no_main]
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-
 use helpers::sip::{Sip, STATE_LEN};
-use helpers::{
-    edit, ConnView, Dir, Env, ExpectError, Expectation, Helper, L4Proto, Packet, PrivData, Tuple,
-};
+use helpers::testing::TestEnv;
+use helpers::{edit, ConnView, Dir, ExpectError, Helper, L4Proto, Packet, PrivData, Tuple};
 use libfuzzer_sys::fuzz_target;
 
+#[path = "common/mod.rs"]
+mod common;
+use common::{addr, bytes, port};
+
 const HEADER: usize = 112;
-
-struct FuzzEnv {
-    clash_all: bool,
-    full: bool,
-    clash_mask: u16,
-    seed: u32,
-    same_route: bool,
-    refresh_finds: bool,
-    calls: usize,
-    live: Vec<Expectation>,
-}
-
-impl Env for FuzzEnv {
-    fn expect_related(&mut self, exp: &Expectation) -> Result<(), ExpectError> {
-        self.calls += 1;
-        if self.full {
-            Err(ExpectError::Full)
-        } else if self.clash_all || exp.dport & self.clash_mask != 0 {
-            Err(ExpectError::Clash)
-        } else {
-            self.live.push(exp.clone());
-            Ok(())
-        }
-    }
-    fn random_u32(&mut self) -> u32 {
-        self.seed = self
-            .seed
-            .wrapping_mul(1_664_525)
-            .wrapping_add(1_013_904_223);
-        self.seed
-    }
-    fn unexpect_related(&mut self, exp: &Expectation) {
-        let i = self.live.iter().rposition(|e| e == exp);
-        self.live
-            .remove(i.expect("unexpect of an expectation this packet made"));
-    }
-    fn remove_expectations(&mut self, classes: &[u8]) -> usize {
-        assert!(classes == [0] || classes == [1, 2, 3]);
-        let before = self.live.len();
-        self.live.retain(|e| !classes.contains(&e.class));
-        before - self.live.len()
-    }
-    fn refresh_expectation(
-        &mut self,
-        class: u8,
-        proto: L4Proto,
-        _dst: IpAddr,
-        dport: u16,
-        _timeout: u32,
-    ) -> bool {
-        assert!(class == 0 && proto != L4Proto::Gre && dport >= 1024);
-        self.refresh_finds
-    }
-    fn same_route_as_packet(&mut self, _addr: IpAddr) -> Option<bool> {
-        Some(self.same_route)
-    }
-}
-
-fn bytes<const N: usize>(d: &[u8], at: usize) -> [u8; N] {
-    let mut out = [0u8; N];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = d.get(at + i).copied().unwrap_or(0);
-    }
-    out
-}
-
-fn addr(d: &[u8], i: usize, v6: bool) -> IpAddr {
-    let raw: [u8; 16] = bytes(d, 40 + 16 * i);
-    if v6 {
-        IpAddr::V6(Ipv6Addr::from(raw))
-    } else {
-        IpAddr::V4(Ipv4Addr::new(raw[0], raw[1], raw[2], raw[3]))
-    }
-}
-
-fn port(d: &[u8], i: usize) -> u16 {
-    u16::from_be_bytes(bytes(d, 104 + 2 * i))
-}
+const ADDRS: usize = 40;
+const PORTS: usize = 104;
 
 fuzz_target!(|data: &[u8]| {
     let [flags, flags2] = bytes::<2>(data, 0);
@@ -111,21 +36,21 @@ fuzz_target!(|data: &[u8]| {
     let v6 = bit(1);
     let proto = if bit(3) { L4Proto::Tcp } else { L4Proto::Udp };
     let orig = Tuple {
-        src: addr(data, 0, v6),
-        dst: addr(data, 1, v6),
+        src: addr(data, ADDRS, 0, v6),
+        dst: addr(data, ADDRS, 1, v6),
         proto,
-        sport: port(data, 0),
-        dport: port(data, 1),
+        sport: port(data, PORTS, 0),
+        dport: port(data, PORTS, 1),
     };
     let conn = if bit(2) {
         ConnView {
             orig,
             reply: Tuple {
-                src: addr(data, 2, v6),
-                dst: addr(data, 3, v6),
+                src: addr(data, ADDRS, 2, v6),
+                dst: addr(data, ADDRS, 3, v6),
                 proto,
-                sport: port(data, 2),
-                dport: port(data, 3),
+                sport: port(data, PORTS, 2),
+                dport: port(data, PORTS, 3),
             },
         }
     } else {
@@ -144,15 +69,14 @@ fuzz_target!(|data: &[u8]| {
         tcp_seq: (proto == L4Proto::Tcp).then_some(1),
         state,
     };
-    let mut env = FuzzEnv {
+    let mut env = TestEnv {
         clash_all: bit(6),
-        full: bit(7),
+        fail: bit(7).then_some(ExpectError::Full),
         clash_mask: u16::from_le_bytes(bytes(data, 2)),
         seed: u32::from_le_bytes(bytes(data, 4)),
-        same_route: bit2(1),
+        same_route: Some(bit2(1)),
         refresh_finds: bit2(3),
-        calls: 0,
-        live: Vec::new(),
+        ..TestEnv::default()
     };
     let sip = Sip {
         sip_timeout: 3600,
@@ -174,7 +98,7 @@ fuzz_target!(|data: &[u8]| {
         out.delta(),
         "delta"
     );
-    assert!(env.calls <= 64 * 2 * 256 + 130, "searches bounded");
+    assert!(env.calls.len() <= 64 * 2 * 256 + 130, "searches bounded");
     if !conn.nat() {
         assert!(out.edits.is_empty(), "no rewrite without NAT");
     }
@@ -185,7 +109,26 @@ fuzz_target!(|data: &[u8]| {
     if out.drop {
         assert!(out.expectations.is_empty() && out.edits.is_empty());
     }
-    assert_eq!(env.live, out.expectations, "reported = left in the table");
+    assert_eq!(
+        env.created, out.expectations,
+        "reported = left in the table"
+    );
+    assert_eq!(
+        env.unexpected_unknown, 0,
+        "unexpect of an expectation this packet made"
+    );
+    for classes in &env.removed {
+        assert!(
+            classes == &[0] || classes == &[1, 2, 3],
+            "flush classes {classes:?}"
+        );
+    }
+    for &(class, proto, _, dport, _) in &env.refreshed {
+        assert!(
+            class == 0 && proto != L4Proto::Gre && dport >= 1024,
+            "refresh"
+        );
+    }
     for e in &out.expectations {
         // Ports taken from the packet are ≥ 1024; a signalling port chosen by
         // conntrack's own NAT mapping may be lower.

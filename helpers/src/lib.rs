@@ -31,6 +31,7 @@ pub mod helper;
 pub mod params;
 pub mod registry;
 pub mod sip;
+pub mod testing;
 pub mod text;
 
 pub use conn::{ConnView, Dir, L4Proto, Tuple};

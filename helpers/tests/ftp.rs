@@ -1,11 +1,11 @@
 //! FTP helper: every form, refusals, NAT rewrites, port search, line starts.
 
-use std::collections::{HashSet, VecDeque};
 use std::net::IpAddr;
 
 use helpers::ftp::{self, Ftp, FtpState, Kind, Parsed};
+use helpers::testing::TestEnv as FakeEnv;
 use helpers::{
-    edit, ConnView, Dir, Env, ExpectError, ExpectFlags, ExpectNat, Expectation, Helper, L4Proto,
+    edit, ConnView, Dir, ExpectError, ExpectFlags, ExpectNat, Expectation, Helper, L4Proto,
     Outcome, Packet, ParamValue, PrivData, Tuple,
 };
 
@@ -53,39 +53,6 @@ fn snat_v6() -> ConnView {
     ConnView {
         orig: tcp("fd00::10", 40000, "2001:db8:2::2", 21),
         reply: tcp("2001:db8:2::2", 21, "2001:db8:ffff::1", 40000),
-    }
-}
-
-/// An expectation table: refuses ports in `clash` with Clash, everything
-/// with `fail` if set; hands out queued random numbers (then a counter).
-#[derive(Default)]
-struct FakeEnv {
-    calls: Vec<Expectation>,
-    created: Vec<Expectation>,
-    clash: HashSet<u16>,
-    clash_all: bool,
-    fail: Option<ExpectError>,
-    randoms: VecDeque<u32>,
-    random_calls: usize,
-}
-
-impl Env for FakeEnv {
-    fn expect_related(&mut self, exp: &Expectation) -> Result<(), ExpectError> {
-        self.calls.push(exp.clone());
-        if let Some(e) = self.fail {
-            return Err(e);
-        }
-        if self.clash_all || self.clash.contains(&exp.dport) {
-            return Err(ExpectError::Clash);
-        }
-        self.created.push(exp.clone());
-        Ok(())
-    }
-    fn random_u32(&mut self) -> u32 {
-        self.random_calls += 1;
-        self.randoms
-            .pop_front()
-            .unwrap_or(self.random_calls as u32 * 7919)
     }
 }
 

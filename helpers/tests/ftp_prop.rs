@@ -3,40 +3,9 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use helpers::ftp::{self, Ftp, Kind, Parsed};
-use helpers::{
-    edit, ConnView, Dir, Env, ExpectError, Expectation, Helper, L4Proto, Packet, Params, PrivData,
-    Tuple,
-};
+use helpers::testing::TestEnv as PropEnv;
+use helpers::{edit, ConnView, Dir, ExpectError, Helper, L4Proto, Packet, Params, PrivData, Tuple};
 use proptest::prelude::*;
-
-/// Refuses some ports with Clash (chosen by `clash_mask`), or all with
-/// `fail`; random numbers from a seed.
-struct PropEnv {
-    clash_mask: u16,
-    fail: Option<ExpectError>,
-    seed: u32,
-    calls: usize,
-}
-
-impl Env for PropEnv {
-    fn expect_related(&mut self, exp: &Expectation) -> Result<(), ExpectError> {
-        self.calls += 1;
-        if let Some(e) = self.fail {
-            return Err(e);
-        }
-        if exp.dport & self.clash_mask != 0 {
-            return Err(ExpectError::Clash);
-        }
-        Ok(())
-    }
-    fn random_u32(&mut self) -> u32 {
-        self.seed = self
-            .seed
-            .wrapping_mul(1_664_525)
-            .wrapping_add(1_013_904_223);
-        self.seed
-    }
-}
 
 fn addr(v6: bool) -> impl Strategy<Value = IpAddr> {
     if v6 {
@@ -132,11 +101,11 @@ proptest! {
         let dir = if reply { Dir::Reply } else { Dir::Original };
         let state = if zero_state { PrivData::ZERO } else { PrivData(state) };
         let pkt = Packet { conn, dir, payload: &payload, tcp_seq: seq, state };
-        let mut env = PropEnv { clash_mask, fail, seed, calls: 0 };
+        let mut env = PropEnv { clash_mask, fail, seed, ..Default::default() };
         let out = h.handle(&pkt, &mut env);
         let edited = edit::apply(&payload, &out.edits).unwrap();
         // Bounded work: at most the first try plus 128 random ports.
-        prop_assert!(env.calls <= 129);
+        prop_assert!(env.calls.len() <= 129);
         prop_assert!(out.expectations.len() <= 1);
         if out.need_more {
             prop_assert!(out.expectations.is_empty() && out.edits.is_empty() && out.state.is_none());
@@ -217,7 +186,7 @@ proptest! {
         let IpAddr::V4(c4) = client else { unreachable!() };
         let payload = format!("PORT {}\r\n", ftp::format_port(c4, port));
         let h = Ftp { loose: false };
-        let mut env = PropEnv { clash_mask, fail: None, seed, calls: 0 };
+        let mut env = PropEnv { clash_mask, fail: None, seed, ..Default::default() };
         let pkt = Packet { conn, dir: Dir::Original, payload: payload.as_bytes(), tcp_seq: Some(1), state: PrivData::ZERO };
         let out = h.handle(&pkt, &mut env);
         if out.drop {

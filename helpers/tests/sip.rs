@@ -2,12 +2,12 @@
 //! (every m= line, IPv6, multipart, hold), expectations (media, REGISTER),
 //! flushes, refusals and NAT rewrites with exact bytes.
 
-use std::collections::HashSet;
 use std::net::IpAddr;
 
 use helpers::sip::{Sip, SipState};
+use helpers::testing::TestEnv as FakeEnv;
 use helpers::{
-    edit, ConnView, Dir, Env, ExpectError, ExpectFlags, ExpectNat, Expectation, Helper, L4Proto,
+    edit, ConnView, Dir, ExpectError, ExpectFlags, ExpectNat, Expectation, Helper, L4Proto,
     Outcome, Packet, PrivData, Tuple,
 };
 
@@ -44,65 +44,6 @@ fn dnat() -> ConnView {
     ConnView {
         orig: t(L4Proto::Udp, "198.51.100.7", 5060, "203.0.113.1", 5060),
         reply: t(L4Proto::Udp, "10.0.0.5", 5060, "198.51.100.7", 5060),
-    }
-}
-
-#[derive(Default)]
-struct FakeEnv {
-    created: Vec<Expectation>,
-    clash: HashSet<u16>,
-    fail: Option<ExpectError>,
-    removed: Vec<Vec<u8>>,
-    unexpected: Vec<Expectation>,
-    refreshed: Vec<(u8, L4Proto, IpAddr, u16, u32)>,
-    refresh_finds: bool,
-    same_route: Option<bool>,
-    seed: u32,
-}
-
-impl Env for FakeEnv {
-    fn expect_related(&mut self, exp: &Expectation) -> Result<(), ExpectError> {
-        if let Some(e) = self.fail {
-            return Err(e);
-        }
-        if self.clash.contains(&exp.dport) {
-            return Err(ExpectError::Clash);
-        }
-        self.created.push(exp.clone());
-        Ok(())
-    }
-    fn random_u32(&mut self) -> u32 {
-        self.seed = self
-            .seed
-            .wrapping_mul(1_664_525)
-            .wrapping_add(1_013_904_223);
-        self.seed
-    }
-    fn unexpect_related(&mut self, exp: &Expectation) {
-        self.unexpected.push(exp.clone());
-        if let Some(i) = self.created.iter().rposition(|e| e == exp) {
-            self.created.remove(i);
-        }
-    }
-    fn remove_expectations(&mut self, classes: &[u8]) -> usize {
-        self.removed.push(classes.to_vec());
-        let before = self.created.len();
-        self.created.retain(|e| !classes.contains(&e.class));
-        before - self.created.len()
-    }
-    fn refresh_expectation(
-        &mut self,
-        class: u8,
-        proto: L4Proto,
-        dst: IpAddr,
-        dport: u16,
-        timeout: u32,
-    ) -> bool {
-        self.refreshed.push((class, proto, dst, dport, timeout));
-        self.refresh_finds
-    }
-    fn same_route_as_packet(&mut self, _addr: IpAddr) -> Option<bool> {
-        self.same_route
     }
 }
 

@@ -5,50 +5,11 @@
 use std::net::IpAddr;
 
 use helpers::sip::{Sip, STATE_LEN};
+use helpers::testing::TestEnv as PropEnv;
 use helpers::{
-    edit, ConnView, Dir, Env, ExpectError, Expectation, Helper, L4Proto, Outcome, Packet, PrivData,
-    Tuple,
+    edit, ConnView, Dir, ExpectError, Helper, L4Proto, Outcome, Packet, PrivData, Tuple,
 };
 use proptest::prelude::*;
-
-struct PropEnv {
-    clash_mask: u16,
-    fail: Option<ExpectError>,
-    seed: u32,
-    calls: usize,
-    live: Vec<Expectation>,
-}
-
-impl Env for PropEnv {
-    fn expect_related(&mut self, exp: &Expectation) -> Result<(), ExpectError> {
-        self.calls += 1;
-        if let Some(e) = self.fail {
-            return Err(e);
-        }
-        if exp.dport & self.clash_mask != 0 {
-            return Err(ExpectError::Clash);
-        }
-        self.live.push(exp.clone());
-        Ok(())
-    }
-    fn random_u32(&mut self) -> u32 {
-        self.seed = self
-            .seed
-            .wrapping_mul(1_664_525)
-            .wrapping_add(1_013_904_223);
-        self.seed
-    }
-    fn remove_expectations(&mut self, classes: &[u8]) -> usize {
-        let before = self.live.len();
-        self.live.retain(|e| !classes.contains(&e.class));
-        before - self.live.len()
-    }
-    fn unexpect_related(&mut self, exp: &Expectation) {
-        if let Some(i) = self.live.iter().rposition(|e| e == exp) {
-            self.live.remove(i);
-        }
-    }
-}
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
@@ -222,7 +183,10 @@ fn check(
     if out.drop {
         assert!(out.edits.is_empty() && out.expectations.is_empty());
     }
-    assert_eq!(env.live, out.expectations, "reported = left in the table");
+    assert_eq!(
+        env.created, out.expectations,
+        "reported = left in the table"
+    );
     for e in &out.expectations {
         assert!(e.nat.map_or(e.dport, |n| n.saved_port) >= 1024, "{e:?}");
         assert!(e.class == 0 || e.dport >= 1024, "{e:?}");
@@ -246,8 +210,7 @@ fn env(clash_mask: u16, fail: u8, seed: u32) -> PropEnv {
             _ => None,
         },
         seed,
-        calls: 0,
-        live: Vec::new(),
+        ..Default::default()
     }
 }
 
@@ -279,7 +242,7 @@ proptest! {
         let sip = Sip { direct_media: direct, ..Sip::default() };
         let out = check(&sip, conn(kind, tcp), dir, &m, PrivData::ZERO, &mut e);
         // Bounded work: the pair search and port search stop.
-        prop_assert!(e.calls <= 64 * 2 * 256 + 130);
+        prop_assert!(e.calls.len() <= 64 * 2 * 256 + 130);
         let _ = out;
     }
 
