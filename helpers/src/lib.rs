@@ -33,6 +33,7 @@ pub mod registry;
 pub mod sip;
 pub mod testing;
 pub mod text;
+pub mod tftp;
 
 pub use conn::{ConnView, Dir, L4Proto, Tuple};
 pub use edit::Edit;

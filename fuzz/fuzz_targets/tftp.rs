@@ -1,0 +1,116 @@
+//! Fuzzes the TFTP helper: any payload, tuple, direction, NAT and
+//! expectation-table behaviour. The helper must not panic, never edit, and
+//! ask for exactly one expectation per RRQ/WRQ.
+//!
+//! Input layout (missing bytes read as 0):
+//! - 0: flags — bit 0 reply direction, 1 IPv6, 2 NAT (reply tuple from the
+//!   input instead of the inverse), 6 table answers Clash, 7 table full
+//! - 1..7: unused (same header as the irc and amanda targets)
+//! - 7..71: four addresses, 16 bytes each (IPv4 uses the first 4)
+//! - 71..79: four ports
+//! - 79..: payload
+#![no_main]
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use helpers::tftp::Tftp;
+use helpers::{
+    edit, ConnView, Dir, Env, ExpectError, Expectation, Helper, L4Proto, Packet, PrivData, Tuple,
+};
+use libfuzzer_sys::fuzz_target;
+
+const HEADER: usize = 79;
+
+struct FuzzEnv {
+    clash_all: bool,
+    full: bool,
+    calls: usize,
+}
+
+impl Env for FuzzEnv {
+    fn expect_related(&mut self, _exp: &Expectation) -> Result<(), ExpectError> {
+        self.calls += 1;
+        if self.full {
+            Err(ExpectError::Full)
+        } else if self.clash_all {
+            Err(ExpectError::Clash)
+        } else {
+            Ok(())
+        }
+    }
+    fn random_u32(&mut self) -> u32 {
+        4
+    }
+}
+
+fn bytes<const N: usize>(d: &[u8], at: usize) -> [u8; N] {
+    let mut out = [0u8; N];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = d.get(at + i).copied().unwrap_or(0);
+    }
+    out
+}
+
+fn addr(d: &[u8], i: usize, v6: bool) -> IpAddr {
+    let raw: [u8; 16] = bytes(d, 7 + 16 * i);
+    if v6 {
+        IpAddr::V6(Ipv6Addr::from(raw))
+    } else {
+        IpAddr::V4(Ipv4Addr::new(raw[0], raw[1], raw[2], raw[3]))
+    }
+}
+
+fn port(d: &[u8], i: usize) -> u16 {
+    u16::from_be_bytes(bytes(d, 71 + 2 * i))
+}
+
+fuzz_target!(|data: &[u8]| {
+    let [flags] = bytes::<1>(data, 0);
+    let bit = |n: u8| flags & (1 << n) != 0;
+    let v6 = bit(1);
+    let tuple = |a: usize, b: usize| Tuple {
+        src: addr(data, a, v6),
+        dst: addr(data, b, v6),
+        proto: L4Proto::Udp,
+        sport: port(data, a),
+        dport: port(data, b),
+    };
+    let conn = if bit(2) {
+        ConnView {
+            orig: tuple(0, 1),
+            reply: tuple(2, 3),
+        }
+    } else {
+        ConnView::plain(tuple(0, 1))
+    };
+    let payload = data.get(HEADER..).unwrap_or_default();
+    let pkt = Packet {
+        conn,
+        dir: if bit(0) { Dir::Reply } else { Dir::Original },
+        payload,
+        tcp_seq: None,
+        state: PrivData::ZERO,
+    };
+    let mut env = FuzzEnv {
+        clash_all: bit(6),
+        full: bit(7),
+        calls: 0,
+    };
+    let out = Tftp.handle(&pkt, &mut env);
+
+    let edited = edit::apply(payload, &out.edits).expect("edits must apply");
+    assert_eq!(edited, payload, "TFTP never rewrites");
+    assert!(out.state.is_none() && !out.need_more && !out.drop);
+    let request = matches!(payload, [0, 1 | 2, ..]);
+    assert_eq!(env.calls, usize::from(request));
+    assert_eq!(
+        out.expectations.len(),
+        usize::from(request && !bit(6) && !bit(7))
+    );
+    for e in &out.expectations {
+        assert!(e.sport.is_none() && e.proto == L4Proto::Udp && e.class == 0);
+        assert_eq!(e.dst, conn.reply.dst);
+        assert_eq!(e.dport, conn.reply.dport);
+        assert_eq!(e.nat.is_some(), conn.nat());
+    }
+});
