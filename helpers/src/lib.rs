@@ -28,6 +28,7 @@ pub mod edit;
 pub mod expect;
 pub mod ftp;
 pub mod helper;
+pub mod irc;
 pub mod params;
 pub mod registry;
 pub mod sip;

@@ -1,0 +1,391 @@
+//! IRC DCC helper: every command, forged offers, IPv6, NAT rewrites (exact
+//! bytes), port search, segments.
+
+use std::net::IpAddr;
+
+use helpers::irc::{self, Irc};
+use helpers::testing::TestEnv;
+use helpers::{
+    edit, ConnView, Dir, ExpectError, ExpectFlags, ExpectNat, Expectation, Helper, L4Proto,
+    Outcome, Packet, ParamValue, PrivData, Tuple,
+};
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn tcp(src: &str, sport: u16, dst: &str, dport: u16) -> Tuple {
+    Tuple {
+        src: ip(src),
+        dst: ip(dst),
+        proto: L4Proto::Tcp,
+        sport,
+        dport,
+    }
+}
+
+fn plain_v4() -> ConnView {
+    ConnView::plain(tcp("192.168.1.10", 40000, "10.0.0.2", 6667))
+}
+
+/// 192.168.1.10 masqueraded to 198.51.100.1:61000 towards 203.0.113.5.
+fn snat_v4() -> ConnView {
+    ConnView {
+        orig: tcp("192.168.1.10", 40000, "203.0.113.5", 6667),
+        reply: tcp("203.0.113.5", 6667, "198.51.100.1", 61000),
+    }
+}
+
+fn plain_v6() -> ConnView {
+    ConnView::plain(tcp("2001:db8:1::10", 40000, "2001:db8:2::2", 6667))
+}
+
+fn snat_v6() -> ConnView {
+    ConnView {
+        orig: tcp("fd00::10", 40000, "2001:db8:2::2", 6667),
+        reply: tcp("2001:db8:2::2", 6667, "2001:db8:ffff::1", 40000),
+    }
+}
+
+fn run(conn: ConnView, dir: Dir, payload: &[u8], env: &mut TestEnv) -> (Outcome, Vec<u8>) {
+    let pkt = Packet {
+        conn,
+        dir,
+        payload,
+        tcp_seq: Some(1000),
+        state: PrivData::ZERO,
+    };
+    let out = Irc.handle(&pkt, env);
+    let edited = edit::apply(payload, &out.edits).unwrap();
+    assert!(out.state.is_none());
+    if !conn.nat() {
+        assert!(out.edits.is_empty(), "no rewrite without NAT");
+    }
+    assert_eq!(out.expectations, env.created);
+    (out, edited)
+}
+
+fn reasons(o: &Outcome) -> Vec<&'static str> {
+    o.events.iter().map(|e| e.reason).collect()
+}
+
+// 192.168.1.10 = 3232235786, 198.51.100.1 = 3325256705.
+const SEND: &[u8] = b"PRIVMSG bob :\x01DCC SEND report.pdf 3232235786 5000 48213\x01\r\n";
+
+#[test]
+fn send_without_nat() {
+    let mut env = TestEnv::default();
+    let (out, edited) = run(plain_v4(), Dir::Original, SEND, &mut env);
+    assert_eq!(edited, SEND);
+    assert!(out.events.is_empty());
+    assert_eq!(
+        out.expectations,
+        vec![Expectation {
+            class: 0,
+            proto: L4Proto::Tcp,
+            src: None,
+            dst: ip("192.168.1.10"),
+            sport: None,
+            dport: 5000,
+            flags: ExpectFlags::NONE,
+            helper: None,
+            nat: None,
+        }]
+    );
+}
+
+#[test]
+fn every_command() {
+    for cmd in ["SEND f", "CHAT chat", "MOVE f", "TSEND f", "SCHAT chat"] {
+        let p = format!("PRIVMSG bob :\x01DCC {cmd} 3232235786 1024\x01\r\n");
+        let mut env = TestEnv::default();
+        let (out, _) = run(plain_v4(), Dir::Original, p.as_bytes(), &mut env);
+        assert_eq!(out.expectations.len(), 1, "{cmd}");
+        assert_eq!(out.expectations[0].dport, 1024);
+    }
+}
+
+#[test]
+fn server_direction_is_ignored() {
+    let mut env = TestEnv::default();
+    let (out, _) = run(plain_v4(), Dir::Reply, SEND, &mut env);
+    assert!(env.calls.is_empty() && out.events.is_empty());
+}
+
+#[test]
+fn leading_blanks_and_several_lines() {
+    let p = b"\r\nPING :x\r\n  PRIVMSG a :\x01DCC CHAT chat 3232235786 4000\x01\r\nPRIVMSG b :\x01DCC SEND f 3232235786 4001 7\x01\r\n";
+    let mut env = TestEnv::default();
+    let (out, _) = run(plain_v4(), Dir::Original, p, &mut env);
+    let ports: Vec<u16> = out.expectations.iter().map(|e| e.dport).collect();
+    assert_eq!(ports, vec![4000, 4001]);
+}
+
+#[test]
+fn forged_offers_are_refused() {
+    for p in [
+        // Another host.
+        &b"PRIVMSG bob :\x01DCC SEND f 167772161 5000 1\x01\r\n"[..],
+        // Port 0.
+        b"PRIVMSG bob :\x01DCC SEND f 3232235786 0 1\x01\r\n",
+        // The server's address.
+        b"PRIVMSG bob :\x01DCC CHAT chat 167772162 5000\x01\r\n",
+    ] {
+        let mut env = TestEnv::default();
+        let (out, _) = run(plain_v4(), Dir::Original, p, &mut env);
+        assert!(env.calls.is_empty());
+        assert_eq!(reasons(&out), vec!["forged"]);
+    }
+    // Low ports are not refused (kernel parity).
+    let mut env = TestEnv::default();
+    let (out, _) = run(
+        plain_v4(),
+        Dir::Original,
+        b"PRIVMSG bob :\x01DCC CHAT chat 3232235786 80\x01\r\n",
+        &mut env,
+    );
+    assert_eq!(out.expectations[0].dport, 80);
+}
+
+#[test]
+fn the_natted_address_is_not_forged() {
+    // The client advertises its public address (learned from the server).
+    let p = b"PRIVMSG bob :\x01DCC SEND f 3325256705 5000 1\x01\r\n";
+    let mut env = TestEnv::default();
+    let (out, edited) = run(snat_v4(), Dir::Original, p, &mut env);
+    assert_eq!(out.expectations.len(), 1);
+    assert_eq!(edited, p, "same bytes: no edit");
+    assert!(out.edits.is_empty());
+}
+
+#[test]
+fn malformed_numbers() {
+    for p in [
+        &b"PRIVMSG b :\x01DCC SEND f 4294967296 5000 1\x01\r\n"[..],
+        b"PRIVMSG b :\x01DCC SEND f 99999999999999999999999 5000 1\x01\r\n",
+        b"PRIVMSG b :\x01DCC SEND f 3232235786 65536 1\x01\r\n",
+        b"PRIVMSG b :\x01DCC SEND f 3232235786 99999999999 1\x01\r\n",
+        b"PRIVMSG b :\x01DCC SEND f 3232235786\x01\r\n",
+        b"PRIVMSG b :\x01DCC SEND f x 5000\x01\r\n",
+    ] {
+        let mut env = TestEnv::default();
+        let (out, _) = run(plain_v4(), Dir::Original, p, &mut env);
+        assert!(env.calls.is_empty());
+        assert_eq!(reasons(&out), vec!["malformed"], "{p:?}");
+        assert!(!out.drop);
+    }
+}
+
+#[test]
+fn nat_rewrite_exact_bytes() {
+    let mut env = TestEnv::default();
+    let (out, edited) = run(snat_v4(), Dir::Original, SEND, &mut env);
+    assert_eq!(
+        edited,
+        b"PRIVMSG bob :\x01DCC SEND report.pdf 3325256705 5000 48213\x01\r\n"
+    );
+    assert_eq!(
+        out.expectations,
+        vec![Expectation {
+            class: 0,
+            proto: L4Proto::Tcp,
+            src: None,
+            dst: ip("198.51.100.1"),
+            sport: None,
+            dport: 5000,
+            flags: ExpectFlags::NONE,
+            helper: None,
+            nat: Some(ExpectNat {
+                dir: Dir::Reply,
+                saved_addr: ip("192.168.1.10"),
+                saved_port: 5000,
+            }),
+        }]
+    );
+}
+
+#[test]
+fn nat_rewrite_changes_length() {
+    // 10.0.0.9 = 167772169 (9 digits) NATed to 198.51.100.1 (10 digits).
+    let conn = ConnView {
+        orig: tcp("10.0.0.9", 40000, "203.0.113.5", 6667),
+        reply: tcp("203.0.113.5", 6667, "198.51.100.1", 61000),
+    };
+    let p = b"PRIVMSG bob :\x01DCC CHAT chat 167772169  7000\x01\r\n";
+    let mut env = TestEnv::default();
+    let (out, edited) = run(conn, Dir::Original, p, &mut env);
+    assert_eq!(
+        edited,
+        b"PRIVMSG bob :\x01DCC CHAT chat 3325256705 7000\x01\r\n"
+    );
+    assert_eq!(out.delta(), 0, "one digit more, one blank less");
+    let p = b"PRIVMSG bob :\x01DCC CHAT chat 167772169 7000\x01\r\n";
+    let mut env = TestEnv::default();
+    let (out, _) = run(conn, Dir::Original, p, &mut env);
+    assert_eq!(out.delta(), 1);
+}
+
+#[test]
+fn nat_port_search_on_clash() {
+    let mut env = TestEnv::default();
+    env.clash.insert(5000);
+    env.randoms.push_back(1234);
+    let (out, edited) = run(snat_v4(), Dir::Original, SEND, &mut env);
+    // 5000 + 1234 % (65535 - 5000)
+    assert_eq!(out.expectations[0].dport, 6234);
+    assert_eq!(out.expectations[0].nat.unwrap().saved_port, 5000);
+    assert_eq!(
+        edited,
+        b"PRIVMSG bob :\x01DCC SEND report.pdf 3325256705 6234 48213\x01\r\n"
+    );
+    assert_eq!(env.calls.len(), 2);
+}
+
+#[test]
+fn nat_all_ports_in_use_drops() {
+    let mut env = TestEnv {
+        clash_all: true,
+        ..TestEnv::default()
+    };
+    let (out, _) = run(snat_v4(), Dir::Original, SEND, &mut env);
+    assert!(out.drop);
+    assert!(out.edits.is_empty() && out.expectations.is_empty());
+    assert_eq!(env.calls.len(), 129);
+    assert_eq!(reasons(&out), vec!["nat_failed"]);
+}
+
+#[test]
+fn nat_failure_withdraws_earlier_offers_of_the_packet() {
+    let p = b"PRIVMSG a :\x01DCC CHAT chat 3232235786 4000\x01\r\nPRIVMSG b :\x01DCC SEND f 3232235786 4001 7\x01\r\n";
+    // The second offer clashes on every port: 4001 + 0 % range is 4001.
+    let mut env2 = TestEnv {
+        clash: [4001].into_iter().collect(),
+        ..TestEnv::default()
+    };
+    env2.randoms.extend(std::iter::repeat_n(0, 200));
+    let (out, _) = run(snat_v4(), Dir::Original, p, &mut env2);
+    assert!(out.drop);
+    assert!(env2.created.is_empty(), "the first offer was withdrawn");
+    assert_eq!(env2.unexpected.len(), 1);
+    assert_eq!(env2.unexpected_unknown, 0);
+}
+
+#[test]
+fn refused_expectation_without_nat_fails_open() {
+    for e in [ExpectError::Full, ExpectError::Clash, ExpectError::Refused] {
+        let mut env = TestEnv {
+            fail: Some(e),
+            ..TestEnv::default()
+        };
+        let (out, _) = run(plain_v4(), Dir::Original, SEND, &mut env);
+        assert!(!out.drop);
+        assert_eq!(reasons(&out), vec!["expect_failed"]);
+    }
+}
+
+#[test]
+fn ipv6_literal() {
+    let p = b"PRIVMSG bob :\x01DCC SEND f 2001:db8:1::10 5000 12\x01\r\n";
+    let mut env = TestEnv::default();
+    let (out, _) = run(plain_v6(), Dir::Original, p, &mut env);
+    assert_eq!(out.expectations.len(), 1);
+    assert_eq!(out.expectations[0].dst, ip("2001:db8:1::10"));
+    assert_eq!(out.expectations[0].src, None);
+    // Any spelling of the same address.
+    let p = b"PRIVMSG bob :\x01DCC SEND f 2001:0db8:0001:0:0:0:0:0010 5000 12\x01\r\n";
+    let mut env = TestEnv::default();
+    let (out, _) = run(plain_v6(), Dir::Original, p, &mut env);
+    assert_eq!(out.expectations.len(), 1);
+    // Forged on v6.
+    let p = b"PRIVMSG bob :\x01DCC SEND f 2001:db8:1::11 5000 12\x01\r\n";
+    let mut env = TestEnv::default();
+    let (out, _) = run(plain_v6(), Dir::Original, p, &mut env);
+    assert_eq!(reasons(&out), vec!["forged"]);
+}
+
+#[test]
+fn ipv6_nat_rewrite() {
+    let p = b"PRIVMSG bob :\x01DCC SEND f fd00::10 5000 12\x01\r\n";
+    let mut env = TestEnv::default();
+    let (out, edited) = run(snat_v6(), Dir::Original, p, &mut env);
+    assert_eq!(
+        edited,
+        b"PRIVMSG bob :\x01DCC SEND f 2001:db8:ffff::1 5000 12\x01\r\n"
+    );
+    assert_eq!(out.expectations[0].dst, ip("2001:db8:ffff::1"));
+    assert_eq!(out.expectations[0].nat.unwrap().saved_addr, ip("fd00::10"));
+}
+
+#[test]
+fn family_mismatch() {
+    let mut env = TestEnv::default();
+    let (out, _) = run(plain_v6(), Dir::Original, SEND, &mut env);
+    assert_eq!(reasons(&out), vec!["family"]);
+    let p = b"PRIVMSG bob :\x01DCC SEND f 2001:db8:1::10 5000 12\x01\r\n";
+    let mut env = TestEnv::default();
+    let (out, _) = run(plain_v4(), Dir::Original, p, &mut env);
+    assert_eq!(reasons(&out), vec!["family"]);
+}
+
+#[test]
+fn split_offer_asks_for_more() {
+    let (a, b) = SEND.split_at(40);
+    let mut env = TestEnv::default();
+    let (out, _) = run(plain_v4(), Dir::Original, a, &mut env);
+    assert!(out.need_more && env.calls.is_empty() && out.edits.is_empty());
+    assert_eq!(reasons(&out), vec!["partial"]);
+    let joined = [a, b].concat();
+    let (out, _) = run(plain_v4(), Dir::Original, &joined, &mut env);
+    assert!(!out.need_more);
+    assert_eq!(out.expectations.len(), 1);
+    // Plain chat cut in the middle needs nothing.
+    let (out, _) = run(
+        plain_v4(),
+        Dir::Original,
+        b"PRIVMSG bob :hello th",
+        &mut TestEnv::default(),
+    );
+    assert!(!out.need_more && out.events.is_empty());
+}
+
+#[test]
+fn search_is_bounded() {
+    // An offer that starts beyond the search window is not seen.
+    let mut p = b"PRIVMSG a :".to_vec();
+    p.resize(irc::MAX_SEARCH_SIZE - 10, b'x');
+    p.extend_from_slice(b"\r\n");
+    p.extend_from_slice(SEND);
+    let mut env = TestEnv::default();
+    let (out, _) = run(plain_v4(), Dir::Original, &p, &mut env);
+    assert!(env.calls.is_empty() && !out.need_more);
+    assert_eq!(reasons(&out), vec!["overlong"]);
+    // Inside it, it is.
+    let mut p = b"PRIVMSG a :".to_vec();
+    p.resize(irc::MAX_SEARCH_SIZE - SEND.len() - 2, b'x');
+    p.extend_from_slice(b"\r\n");
+    p.extend_from_slice(SEND);
+    assert_eq!(p.len(), irc::MAX_SEARCH_SIZE);
+    let mut env = TestEnv::default();
+    let (out, _) = run(plain_v4(), Dir::Original, &p, &mut env);
+    assert_eq!(out.expectations.len(), 1);
+}
+
+#[test]
+fn params_shape_the_policy() {
+    let info = &irc::INFO;
+    let mut p = info.default_params();
+    assert_eq!(irc::policies(&p), info.default_policies());
+    p.set(info.params, "max_dcc_channels", ParamValue::U32(3))
+        .unwrap();
+    p.set(info.params, "dcc_timeout", ParamValue::U32(60))
+        .unwrap();
+    let pol = irc::policies(&p);
+    assert_eq!((pol[0].max_expected, pol[0].timeout), (3, 60));
+    assert!(p
+        .set(info.params, "max_dcc_channels", ParamValue::U32(0))
+        .is_err());
+    assert!(p
+        .set(info.params, "max_dcc_channels", ParamValue::U32(256))
+        .is_err());
+    assert_eq!(info.priv_len, 0);
+}
