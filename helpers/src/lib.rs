@@ -23,6 +23,7 @@
     )
 )]
 
+pub mod amanda;
 pub mod conn;
 pub mod edit;
 pub mod expect;

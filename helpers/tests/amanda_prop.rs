@@ -1,0 +1,103 @@
+//! Amanda helper properties: no panic on any input, edits apply, rewrites
+//! parse back to the expected ports.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use helpers::amanda::{self, Amanda};
+use helpers::testing::TestEnv;
+use helpers::{edit, ConnView, Dir, Helper, L4Proto, Packet, PrivData, Tuple};
+use proptest::prelude::*;
+
+fn conn() -> impl Strategy<Value = ConnView> {
+    (
+        any::<bool>(),
+        any::<[[u8; 16]; 4]>(),
+        any::<[u16; 4]>(),
+        any::<bool>(),
+    )
+        .prop_map(|(v6, a, p, nat)| {
+            let ad = |i: usize| -> IpAddr {
+                if v6 {
+                    IpAddr::V6(Ipv6Addr::from(a[i]))
+                } else {
+                    IpAddr::V4(Ipv4Addr::new(a[i][0], a[i][1], a[i][2], a[i][3]))
+                }
+            };
+            let orig = Tuple {
+                src: ad(0),
+                dst: ad(1),
+                proto: L4Proto::Udp,
+                sport: p[0],
+                dport: p[1],
+            };
+            if nat {
+                ConnView {
+                    orig,
+                    reply: Tuple {
+                        src: ad(2),
+                        dst: ad(3),
+                        proto: L4Proto::Udp,
+                        sport: p[2],
+                        dport: p[3],
+                    },
+                }
+            } else {
+                ConnView::plain(orig)
+            }
+        })
+}
+
+fn payload() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..200),
+        proptest::collection::vec(
+            ("(DATA|MESG|INDEX|STATE|X) ", "[0-9]{0,7}", "[ \n]{0,2}"),
+            0..6
+        )
+        .prop_map(|v| {
+            let mut s = b"Amanda 3.5 REP HANDLE 0 SEQ 1\nCONNECT ".to_vec();
+            for (k, n, t) in v {
+                s.extend_from_slice(format!("{k}{n}{t}").as_bytes());
+            }
+            s.push(b'\n');
+            s
+        }),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn any_input(conn in conn(), reply in any::<bool>(), mask in any::<u16>(),
+                 seed in any::<u32>(), payload in payload()) {
+        let pkt = Packet {
+            conn,
+            dir: if reply { Dir::Reply } else { Dir::Original },
+            payload: &payload,
+            tcp_seq: None,
+            state: PrivData::ZERO,
+        };
+        let mut env = TestEnv { clash_mask: mask, seed, ..TestEnv::default() };
+        let h = Amanda::new(&amanda::INFO.default_params(), &[]);
+        let out = h.handle(&pkt, &mut env);
+        let edited = edit::apply(&payload, &out.edits);
+        prop_assert!(edited.is_ok());
+        prop_assert!(out.state.is_none() && !out.need_more);
+        if !reply || !conn.nat() { prop_assert!(out.edits.is_empty()); }
+        if out.drop {
+            prop_assert!(out.edits.is_empty() && out.expectations.is_empty());
+            prop_assert!(env.created.is_empty());
+        }
+        prop_assert_eq!(&out.expectations, &env.created);
+        prop_assert!(out.expectations.len() <= 4);
+        // Under NAT every advertised port got an expectation (else the
+        // packet drops), and the rewritten reply advertises exactly those.
+        if reply && conn.nat() && !out.drop {
+            let again = amanda::parse(&edited.unwrap());
+            let ports: Vec<u16> = again.ports.iter().map(|p| p.port).collect();
+            let want: Vec<u16> = out.expectations.iter().map(|e| e.dport).collect();
+            if again.bad.is_none() {
+                prop_assert_eq!(ports, want);
+            }
+        }
+    }
+}
