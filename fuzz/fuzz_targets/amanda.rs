@@ -12,81 +12,29 @@
 //! - 79..: payload
 #![no_main]
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+#[path = "common/mod.rs"]
+mod common;
 
+use common::{addr, bytes, port};
 use helpers::amanda::{self, Amanda};
-use helpers::{
-    edit, ConnView, Dir, Env, ExpectError, Expectation, Helper, L4Proto, Packet, PrivData, Tuple,
-};
+use helpers::testing::TestEnv;
+use helpers::{edit, ConnView, Dir, ExpectError, Helper, L4Proto, Packet, PrivData, Tuple};
 use libfuzzer_sys::fuzz_target;
 
+const ADDRS: usize = 7;
+const PORTS: usize = 71;
 const HEADER: usize = 79;
-
-struct FuzzEnv {
-    clash_all: bool,
-    full: bool,
-    clash_mask: u16,
-    seed: u32,
-    calls: usize,
-    live: Vec<Expectation>,
-}
-
-impl Env for FuzzEnv {
-    fn expect_related(&mut self, exp: &Expectation) -> Result<(), ExpectError> {
-        self.calls += 1;
-        if self.full {
-            Err(ExpectError::Full)
-        } else if self.clash_all || exp.dport & self.clash_mask != 0 {
-            Err(ExpectError::Clash)
-        } else {
-            self.live.push(exp.clone());
-            Ok(())
-        }
-    }
-    fn random_u32(&mut self) -> u32 {
-        self.seed = self
-            .seed
-            .wrapping_mul(1_664_525)
-            .wrapping_add(1_013_904_223);
-        self.seed
-    }
-    fn unexpect_related(&mut self, exp: &Expectation) {
-        let i = self.live.iter().position(|e| e == exp).expect("live");
-        self.live.remove(i);
-    }
-}
-
-fn bytes<const N: usize>(d: &[u8], at: usize) -> [u8; N] {
-    let mut out = [0u8; N];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = d.get(at + i).copied().unwrap_or(0);
-    }
-    out
-}
-
-fn addr(d: &[u8], i: usize, v6: bool) -> IpAddr {
-    let raw: [u8; 16] = bytes(d, 7 + 16 * i);
-    if v6 {
-        IpAddr::V6(Ipv6Addr::from(raw))
-    } else {
-        IpAddr::V4(Ipv4Addr::new(raw[0], raw[1], raw[2], raw[3]))
-    }
-}
-
-fn port(d: &[u8], i: usize) -> u16 {
-    u16::from_be_bytes(bytes(d, 71 + 2 * i))
-}
 
 fuzz_target!(|data: &[u8]| {
     let [flags] = bytes::<1>(data, 0);
     let bit = |n: u8| flags & (1 << n) != 0;
     let v6 = bit(1);
     let tuple = |a: usize, b: usize| Tuple {
-        src: addr(data, a, v6),
-        dst: addr(data, b, v6),
+        src: addr(data, ADDRS, a, v6),
+        dst: addr(data, ADDRS, b, v6),
         proto: L4Proto::Udp,
-        sport: port(data, a),
-        dport: port(data, b),
+        sport: port(data, PORTS, a),
+        dport: port(data, PORTS, b),
     };
     let conn = if bit(2) {
         ConnView {
@@ -104,13 +52,12 @@ fuzz_target!(|data: &[u8]| {
         tcp_seq: None,
         state: PrivData::ZERO,
     };
-    let mut env = FuzzEnv {
+    let mut env = TestEnv {
         clash_all: bit(6),
-        full: bit(7),
+        fail: bit(7).then_some(ExpectError::Full),
         clash_mask: u16::from_le_bytes(bytes(data, 1)),
         seed: u32::from_le_bytes(bytes(data, 3)),
-        calls: 0,
-        live: Vec::new(),
+        ..TestEnv::default()
     };
     let h = Amanda {
         master_timeout: 300,
@@ -124,9 +71,13 @@ fuzz_target!(|data: &[u8]| {
         "delta"
     );
     assert!(out.state.is_none());
-    assert_eq!(out.expectations, env.live, "reported = live");
+    assert_eq!(out.expectations, env.created, "reported = live");
+    assert_eq!(
+        env.unexpected_unknown, 0,
+        "only live expectations withdrawn"
+    );
     if pkt.dir == Dir::Original {
-        assert!(env.calls == 0 && out.events.is_empty());
+        assert!(env.calls.is_empty() && out.events.is_empty());
     }
     if !conn.nat() {
         assert!(out.edits.is_empty(), "no rewrite without NAT");
@@ -137,7 +88,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let streams = amanda::parse(payload).ports.len();
     assert!(streams <= 4 && out.expectations.len() <= streams);
-    assert!(env.calls <= streams * 129, "port search bounded");
+    assert!(env.calls.len() <= streams * 129, "port search bounded");
     for e in &out.expectations {
         assert!(e.dport != 0 && e.sport.is_none());
         assert_eq!(e.proto, L4Proto::Tcp);

@@ -11,69 +11,29 @@
 //! - 79..: payload
 #![no_main]
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+#[path = "common/mod.rs"]
+mod common;
 
+use common::{addr, bytes, port};
+use helpers::testing::TestEnv;
 use helpers::tftp::Tftp;
-use helpers::{
-    edit, ConnView, Dir, Env, ExpectError, Expectation, Helper, L4Proto, Packet, PrivData, Tuple,
-};
+use helpers::{edit, ConnView, Dir, ExpectError, Helper, L4Proto, Packet, PrivData, Tuple};
 use libfuzzer_sys::fuzz_target;
 
+const ADDRS: usize = 7;
+const PORTS: usize = 71;
 const HEADER: usize = 79;
-
-struct FuzzEnv {
-    clash_all: bool,
-    full: bool,
-    calls: usize,
-}
-
-impl Env for FuzzEnv {
-    fn expect_related(&mut self, _exp: &Expectation) -> Result<(), ExpectError> {
-        self.calls += 1;
-        if self.full {
-            Err(ExpectError::Full)
-        } else if self.clash_all {
-            Err(ExpectError::Clash)
-        } else {
-            Ok(())
-        }
-    }
-    fn random_u32(&mut self) -> u32 {
-        4
-    }
-}
-
-fn bytes<const N: usize>(d: &[u8], at: usize) -> [u8; N] {
-    let mut out = [0u8; N];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = d.get(at + i).copied().unwrap_or(0);
-    }
-    out
-}
-
-fn addr(d: &[u8], i: usize, v6: bool) -> IpAddr {
-    let raw: [u8; 16] = bytes(d, 7 + 16 * i);
-    if v6 {
-        IpAddr::V6(Ipv6Addr::from(raw))
-    } else {
-        IpAddr::V4(Ipv4Addr::new(raw[0], raw[1], raw[2], raw[3]))
-    }
-}
-
-fn port(d: &[u8], i: usize) -> u16 {
-    u16::from_be_bytes(bytes(d, 71 + 2 * i))
-}
 
 fuzz_target!(|data: &[u8]| {
     let [flags] = bytes::<1>(data, 0);
     let bit = |n: u8| flags & (1 << n) != 0;
     let v6 = bit(1);
     let tuple = |a: usize, b: usize| Tuple {
-        src: addr(data, a, v6),
-        dst: addr(data, b, v6),
+        src: addr(data, ADDRS, a, v6),
+        dst: addr(data, ADDRS, b, v6),
         proto: L4Proto::Udp,
-        sport: port(data, a),
-        dport: port(data, b),
+        sport: port(data, PORTS, a),
+        dport: port(data, PORTS, b),
     };
     let conn = if bit(2) {
         ConnView {
@@ -91,18 +51,19 @@ fuzz_target!(|data: &[u8]| {
         tcp_seq: None,
         state: PrivData::ZERO,
     };
-    let mut env = FuzzEnv {
+    let mut env = TestEnv {
         clash_all: bit(6),
-        full: bit(7),
-        calls: 0,
+        fail: bit(7).then_some(ExpectError::Full),
+        ..TestEnv::default()
     };
     let out = Tftp.handle(&pkt, &mut env);
 
     let edited = edit::apply(payload, &out.edits).expect("edits must apply");
     assert_eq!(edited, payload, "TFTP never rewrites");
     assert!(out.state.is_none() && !out.need_more && !out.drop);
+    assert_eq!(out.expectations, env.created);
     let request = matches!(payload, [0, 1 | 2, ..]);
-    assert_eq!(env.calls, usize::from(request));
+    assert_eq!(env.calls.len(), usize::from(request));
     assert_eq!(
         out.expectations.len(),
         usize::from(request && !bit(6) && !bit(7))
