@@ -389,3 +389,21 @@ fn params_shape_the_policy() {
         .is_err());
     assert_eq!(info.priv_len, 0);
 }
+
+#[test]
+fn server_dnat_only_keeps_the_offer() {
+    // The client is not translated, the server is (DNAT): the offer stays,
+    // the expectation still follows the master.
+    let conn = ConnView {
+        orig: tcp("198.51.100.7", 40000, "203.0.113.1", 6667),
+        reply: tcp("10.0.0.5", 6667, "198.51.100.7", 40000),
+    };
+    // 198.51.100.7 = 3325256711.
+    let p = b"PRIVMSG bob :\x01DCC SEND f 3325256711 5000 1\x01\r\n";
+    let mut env = TestEnv::default();
+    let (out, edited) = run(conn, Dir::Original, p, &mut env);
+    assert_eq!(edited, p);
+    assert!(out.edits.is_empty());
+    assert_eq!(out.expectations[0].dst, ip("198.51.100.7"));
+    assert_eq!(out.expectations[0].nat.unwrap().dir, Dir::Reply);
+}
