@@ -1,6 +1,7 @@
 //! Expectations: what a helper asks conntrack to let in.
 
 use crate::conn::{Dir, L4Proto};
+use crate::helper::Env;
 use std::net::IpAddr;
 
 /// Expectation flags as in `NF_CT_EXPECT_*`.
@@ -67,4 +68,39 @@ pub enum ExpectError {
     Full,
     /// Anything else the expectation table refused.
     Refused,
+}
+
+/// How many random ports `nf_nat_exp_find_port()` tries after the wanted one.
+pub const NAT_PORT_ATTEMPTS: u32 = 128;
+
+/// The kernel's `nf_nat_exp_find_port()`, shared by the NAT helpers: asks for
+/// `exp` with the wanted `port`, then on a clash for up to 128 random ports in
+/// `[port, 65535)`. Any refusal other than a clash ends the search. Leaves
+/// the port it tried last in `exp.dport` and returns the one that was taken.
+pub fn nat_find_port(
+    env: &mut dyn Env,
+    exp: &mut Expectation,
+    port: u16,
+) -> Result<u16, ExpectError> {
+    let min = u32::from(port);
+    let range = u32::from(u16::MAX).saturating_sub(min);
+    let mut attempts_left = range.min(NAT_PORT_ATTEMPTS);
+    let mut p = port;
+    loop {
+        exp.dport = p;
+        match env.expect_related(exp) {
+            Ok(()) => return Ok(p),
+            Err(ExpectError::Clash) => {}
+            Err(e) => return Err(e),
+        }
+        if attempts_left == 0 {
+            return Err(ExpectError::Clash);
+        }
+        attempts_left -= 1;
+        let r = env
+            .random_u32()
+            .checked_rem(range)
+            .ok_or(ExpectError::Clash)?;
+        p = u16::try_from(min + r).map_err(|_| ExpectError::Clash)?;
+    }
 }

@@ -106,6 +106,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::conn::{Dir, L4Proto};
 use crate::edit::Edit;
+use crate::expect::nat_find_port;
 use crate::expect::{ExpectError, ExpectFlags, ExpectNat, Expectation};
 use crate::helper::{Env, Helper, Outcome, Packet, PrivData};
 use crate::params::{ExpectPolicy, ParamKind, ParamSpec, ParamValue, Params};
@@ -124,9 +125,6 @@ pub const DROP_ON_EXPECT_FAILURE: bool = false;
 /// Longest payload a NAT rewrite may produce: the kernel's `enlarge_skb()`
 /// refuses packets over 65535 bytes; 40 bytes go to minimal IP+TCP headers.
 const MAX_PAYLOAD: usize = 65535 - 40;
-
-/// Most random ports `nf_nat_exp_find_port()` tries after the first.
-const MAX_PORT_ATTEMPTS: u32 = 128;
 
 /// Longest IPv6 address text (INET6_ADDRSTRLEN - 1).
 const MAX_V6_TEXT: usize = 45;
@@ -737,7 +735,7 @@ impl Ftp {
             out.drop = true;
             return;
         }
-        let port = match find_port(env, &mut exp, cmd.port) {
+        let port = match nat_find_port(env, &mut exp, cmd.port) {
             Ok(p) => p,
             Err(e) => {
                 let why = match e {
@@ -759,32 +757,6 @@ impl Ftp {
             out.edits.push(Edit::new(cmd.off, cmd.len, text));
         }
         out.expectations.push(exp);
-    }
-}
-
-/// `nf_nat_exp_find_port()`: the wanted port, then on a clash up to 128
-/// random ports in `[port, 65535)`. Leaves the port found in `exp.dport`.
-fn find_port(env: &mut dyn Env, exp: &mut Expectation, port: u16) -> Result<u16, ExpectError> {
-    let min = u32::from(port);
-    let range = u32::from(u16::MAX).saturating_sub(min);
-    let mut attempts_left = range.min(MAX_PORT_ATTEMPTS);
-    let mut p = port;
-    loop {
-        exp.dport = p;
-        match env.expect_related(exp) {
-            Ok(()) => return Ok(p),
-            Err(ExpectError::Clash) => {}
-            Err(e) => return Err(e),
-        }
-        if attempts_left == 0 {
-            return Err(ExpectError::Clash);
-        }
-        attempts_left -= 1;
-        let r = env
-            .random_u32()
-            .checked_rem(range)
-            .ok_or(ExpectError::Clash)?;
-        p = u16::try_from(min + r).map_err(|_| ExpectError::Clash)?;
     }
 }
 

@@ -130,9 +130,6 @@ pub const MAX_HELD: usize = 65535;
 /// tries every even port up to 65534).
 pub const MAX_PAIR_ATTEMPTS: u32 = 256;
 
-/// Most random ports `nf_nat_exp_find_port()` tries after the first.
-const MAX_PORT_ATTEMPTS: u32 = 128;
-
 /// Longest payload a rewrite may produce (see the FTP helper).
 const MAX_PAYLOAD: usize = 65535 - 40;
 
@@ -289,14 +286,46 @@ impl Ctx<'_, '_> {
     /// `flush_expectations()`; expectations this packet made are forgotten
     /// too (a BYE after an INVITE in one TCP segment).
     fn flush(&mut self, classes: &[u8]) {
-        self.env.remove_expectations(classes);
-        self.created.retain(|e| !classes.contains(&e.class));
+        Env::remove_expectations(self, classes);
     }
     fn unexpect(&mut self, exp: &Expectation) {
         self.env.unexpect_related(exp);
         if let Some(i) = self.created.iter().rposition(|e| e == exp) {
             self.created.remove(i);
         }
+    }
+}
+
+/// The helper's own view of the table: every call passes through the
+/// bookkeeping above (so the port search records what it created).
+impl Env for Ctx<'_, '_> {
+    fn expect_related(&mut self, exp: &Expectation) -> Result<(), ExpectError> {
+        self.expect(exp)
+    }
+    fn random_u32(&mut self) -> u32 {
+        self.env.random_u32()
+    }
+    fn unexpect_related(&mut self, exp: &Expectation) {
+        self.unexpect(exp);
+    }
+    fn remove_expectations(&mut self, classes: &[u8]) -> usize {
+        let n = self.env.remove_expectations(classes);
+        self.created.retain(|e| !classes.contains(&e.class));
+        n
+    }
+    fn refresh_expectation(
+        &mut self,
+        class: u8,
+        proto: L4Proto,
+        dst: std::net::IpAddr,
+        dport: u16,
+        timeout: u32,
+    ) -> bool {
+        self.env
+            .refresh_expectation(class, proto, dst, dport, timeout)
+    }
+    fn same_route_as_packet(&mut self, addr: std::net::IpAddr) -> Option<bool> {
+        self.env.same_route_as_packet(addr)
     }
 }
 
@@ -634,7 +663,7 @@ impl Sip {
             saved_port: contact.port,
         });
         exp.dst = new_addr;
-        if find_port(cx, &mut exp, want).is_none() {
+        if crate::expect::nat_find_port(cx, &mut exp, want).is_err() {
             out.event("nat_failed", "all ports in use for SIP");
             return Err(Dropped);
         }
@@ -842,29 +871,6 @@ fn find_pair(cx: &mut Ctx<'_, '_>, rtp: &mut Expectation, rtcp: &mut Expectation
         port = port.checked_add(2).filter(|&p| p != 0)?;
     }
     None
-}
-
-/// `nf_nat_exp_find_port()`: the wanted port, then on a clash up to 128
-/// random ports in `[port, 65535)`.
-fn find_port(cx: &mut Ctx<'_, '_>, exp: &mut Expectation, port: u16) -> Option<u16> {
-    let min = u32::from(port);
-    let range = u32::from(u16::MAX).saturating_sub(min);
-    let mut left = range.min(MAX_PORT_ATTEMPTS);
-    let mut p = port;
-    loop {
-        exp.dport = p;
-        match cx.expect(exp) {
-            Ok(()) => return Some(p),
-            Err(ExpectError::Clash) => {}
-            Err(_) => return None,
-        }
-        if left == 0 {
-            return None;
-        }
-        left -= 1;
-        let r = cx.env.random_u32().checked_rem(range)?;
-        p = u16::try_from(min + r).ok()?;
-    }
 }
 
 impl Helper for Sip {
