@@ -52,7 +52,7 @@
 //!   rewritten packet with the old `stop`; we search the packet as
 //!   received, so every keyword is found where it is.
 //! * `expect_related` failing without NAT: the kernel returns NF_DROP; we
-//!   fail open (`expect_failed`, see [`DROP_ON_EXPECT_FAILURE`]).
+//!   fail open (`expect_failed`, see [`Outcome::expect`](crate::Outcome::expect)).
 //! * An empty payload or a CONNECT line without newline is counted
 //!   (`truncated`, `malformed`); the kernel only logs the former.
 //!
@@ -66,10 +66,6 @@ use crate::expect::{ExpectError, ExpectFlags, ExpectNat, Expectation};
 use crate::helper::{Env, Helper, Outcome, Packet};
 use crate::params::{ExpectPolicy, ParamKind, ParamSpec, ParamValue, Params};
 use crate::registry::HelperInfo;
-
-/// Whether a refused expectation (no NAT) drops the packet, as the kernel
-/// does. We fail open.
-pub const DROP_ON_EXPECT_FAILURE: bool = false;
 
 /// Longest payload a NAT rewrite may produce (minimal IP+UDP headers).
 const MAX_PAYLOAD: usize = 65535 - 28;
@@ -259,18 +255,7 @@ impl Amanda {
             nat: None,
         };
         if !pkt.conn.nat() {
-            match env.expect_related(&exp) {
-                Ok(()) => out.expectations.push(exp),
-                Err(e) => {
-                    out.event(
-                        "expect_failed",
-                        format!("{} expectation refused: {e:?}", p.stream.name()),
-                    );
-                    if DROP_ON_EXPECT_FAILURE {
-                        return Err(());
-                    }
-                }
-            }
+            out.expect(env, exp, &p.stream.name());
             return Ok(());
         }
         exp.nat = Some(ExpectNat {

@@ -82,7 +82,7 @@
 //!   mixed-family expectation — we refuse it (event `family`).
 //! * `expect_related` failing without NAT: the kernel returns NF_DROP ("Best
 //!   to drop packet now"); we let the packet pass (event `expect_failed`,
-//!   fail open — see [`DROP_ON_EXPECT_FAILURE`]).
+//!   fail open — see [`Outcome::expect`](crate::Outcome::expect)).
 //! * Under NAT with `loose` and a third-party address, the kernel keeps that
 //!   address as the expectation's destination while it writes
 //!   `tuple[!dir].dst` into the packet (they cannot both be right); we use
@@ -117,10 +117,6 @@ pub const STATE_LEN: usize = 20;
 
 /// An incomplete first line longer than this is not waited for.
 pub const MAX_PENDING_LINE: usize = 1024;
-
-/// Whether a refused expectation (no NAT) drops the packet, as the kernel
-/// does. We fail open.
-pub const DROP_ON_EXPECT_FAILURE: bool = false;
 
 /// Longest payload a NAT rewrite may produce: the kernel's `enlarge_skb()`
 /// refuses packets over 65535 bytes; 40 bytes go to minimal IP+TCP headers.
@@ -699,16 +695,7 @@ impl Ftp {
             nat: None,
         };
         if !pkt.conn.nat() {
-            match env.expect_related(&exp) {
-                Ok(()) => out.expectations.push(exp),
-                Err(e) => {
-                    out.event(
-                        "expect_failed",
-                        format!("{} expectation refused: {e:?}", cmd.kind.name()),
-                    );
-                    out.drop = DROP_ON_EXPECT_FAILURE;
-                }
-            }
+            out.expect(env, exp, &cmd.kind.name());
             return;
         }
 

@@ -91,6 +91,31 @@ impl Outcome {
     pub fn event(&mut self, reason: &'static str, detail: impl Into<String>) {
         self.events.push(Event::new(reason, detail));
     }
+    /// Asks `env` for `exp` where a kernel helper calls
+    /// `nf_ct_expect_related()` on a connection without NAT: the expectation
+    /// is reported when created; a refusal is counted (`expect_failed`, with
+    /// `what` in the detail) and the packet passes — the kernel drops it, we
+    /// fail open. Returns whether it was created.
+    pub fn expect(
+        &mut self,
+        env: &mut dyn Env,
+        exp: Expectation,
+        what: &dyn std::fmt::Display,
+    ) -> bool {
+        match env.expect_related(&exp) {
+            Ok(()) => {
+                self.expectations.push(exp);
+                true
+            }
+            Err(e) => {
+                self.event(
+                    "expect_failed",
+                    format!("{what} expectation refused: {e:?}"),
+                );
+                false
+            }
+        }
+    }
     /// Size change of the payload.
     pub fn delta(&self) -> isize {
         crate::edit::total_delta(&self.edits)

@@ -73,7 +73,7 @@
 //! * A complete but unparsable DCC argument list (after a known command) is
 //!   counted (`malformed`); the kernel ignores it silently.
 //! * `expect_related` failing without NAT: the kernel returns NF_DROP; we
-//!   fail open (event `expect_failed`, see [`DROP_ON_EXPECT_FAILURE`]).
+//!   fail open (event `expect_failed`, see [`Outcome::expect`](crate::Outcome::expect)).
 //! * The kernel only looks at packets once the connection is ESTABLISHED;
 //!   we cannot see `ctinfo` — in practice the earlier packets (handshake)
 //!   carry no payload.
@@ -100,10 +100,6 @@ use crate::text::{parse_decimal, starts_with_ignore_case};
 
 /// Bytes of the payload searched (`MAX_SEARCH_SIZE` in nf_conntrack_irc.c).
 pub const MAX_SEARCH_SIZE: usize = 4095;
-
-/// Whether a refused expectation (no NAT) drops the packet, as the kernel
-/// does. We fail open.
-pub const DROP_ON_EXPECT_FAILURE: bool = false;
 
 /// Longest payload a NAT rewrite may produce (minimal IP+TCP headers).
 const MAX_PAYLOAD: usize = 65535 - 40;
@@ -448,18 +444,7 @@ impl Irc {
             nat: None,
         };
         if !pkt.conn.nat() {
-            match env.expect_related(&exp) {
-                Ok(()) => out.expectations.push(exp),
-                Err(e) => {
-                    out.event(
-                        "expect_failed",
-                        format!("DCC {} expectation refused: {e:?}", dcc.kind.name()),
-                    );
-                    if DROP_ON_EXPECT_FAILURE {
-                        return Err(());
-                    }
-                }
-            }
+            out.expect(env, exp, &format_args!("DCC {}", dcc.kind.name()));
             return Ok(());
         }
 

@@ -33,7 +33,7 @@
 //! * `expect_related` failing: the kernel returns NF_DROP (with or
 //!   without NAT); we let the request pass (event `expect_failed`) — fail
 //!   open: the transfer fails exactly as without a helper. See
-//!   [`DROP_ON_EXPECT_FAILURE`].
+//!   [`Outcome::expect`](crate::Outcome::expect).
 //!
 //! # Private data
 //! None ([`INFO`]`.priv_len` = 0): TFTP needs no per-connection state.
@@ -43,10 +43,6 @@ use crate::expect::{ExpectFlags, ExpectNat, Expectation};
 use crate::helper::{Env, Helper, Outcome, Packet};
 use crate::params::{ExpectPolicy, Params};
 use crate::registry::HelperInfo;
-
-/// Whether a refused expectation drops the request, as the kernel does. We
-/// fail open.
-pub const DROP_ON_EXPECT_FAILURE: bool = false;
 
 /// TFTP opcodes (RFC 1350, `TFTP_OPCODE_*`).
 pub const OP_RRQ: u16 = 1;
@@ -159,16 +155,7 @@ impl Helper for Tftp {
             Parsed::Other(_) => {}
             Parsed::Request(op) => {
                 let exp = expectation(pkt);
-                match env.expect_related(&exp) {
-                    Ok(()) => out.expectations.push(exp),
-                    Err(e) => {
-                        out.event(
-                            "expect_failed",
-                            format!("{} expectation refused: {e:?}", op_name(op)),
-                        );
-                        out.drop = DROP_ON_EXPECT_FAILURE;
-                    }
-                }
+                out.expect(env, exp, &op_name(op));
             }
         }
         out
