@@ -1,28 +1,15 @@
 //! Amanda helper: CONNECT streams, bad numbers, NAT rewrites (exact bytes),
 //! port search, master_timeout.
 
-use std::net::IpAddr;
+mod common;
+use common::{ip, udp};
 
 use helpers::amanda::{self, Amanda};
 use helpers::testing::TestEnv;
 use helpers::{
     edit, ConnView, Dir, ExpectError, ExpectFlags, ExpectNat, Expectation, Helper, L4Proto,
-    Outcome, Packet, ParamValue, PrivData, Tuple,
+    Outcome, Packet, ParamValue, PrivData,
 };
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
-
-fn udp(src: &str, sport: u16, dst: &str, dport: u16) -> Tuple {
-    Tuple {
-        src: ip(src),
-        dst: ip(dst),
-        proto: L4Proto::Udp,
-        sport,
-        dport,
-    }
-}
 
 /// Backup server 10.0.0.2 asks amandad on 192.168.1.10.
 fn plain_v4() -> ConnView {

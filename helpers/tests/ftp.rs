@@ -1,27 +1,14 @@
 //! FTP helper: every form, refusals, NAT rewrites, port search, line starts.
 
-use std::net::IpAddr;
+mod common;
+use common::{ip, tcp};
 
 use helpers::ftp::{self, Ftp, FtpState, Kind, Parsed};
 use helpers::testing::TestEnv as FakeEnv;
 use helpers::{
     edit, ConnView, Dir, ExpectError, ExpectFlags, ExpectNat, Expectation, Helper, L4Proto,
-    Outcome, Packet, ParamValue, PrivData, Tuple,
+    Outcome, Packet, ParamValue, PrivData,
 };
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
-
-fn tcp(src: &str, sport: u16, dst: &str, dport: u16) -> Tuple {
-    Tuple {
-        src: ip(src),
-        dst: ip(dst),
-        proto: L4Proto::Tcp,
-        sport,
-        dport,
-    }
-}
 
 /// Client 192.168.1.10 talks to server 10.0.0.2, no NAT.
 fn plain_v4() -> ConnView {

@@ -1,59 +1,14 @@
 //! FTP helper properties: no panic on any input, format/parse round trips.
 
+mod common;
+use common::conn;
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use helpers::ftp::{self, Ftp, Kind, Parsed};
 use helpers::testing::TestEnv as PropEnv;
 use helpers::{edit, ConnView, Dir, ExpectError, Helper, L4Proto, Packet, Params, PrivData, Tuple};
 use proptest::prelude::*;
-
-fn addr(v6: bool) -> impl Strategy<Value = IpAddr> {
-    if v6 {
-        any::<[u16; 8]>()
-            .prop_map(|s| IpAddr::V6(Ipv6Addr::from(s)))
-            .boxed()
-    } else {
-        any::<[u8; 4]>()
-            .prop_map(|o| IpAddr::V4(Ipv4Addr::from(o)))
-            .boxed()
-    }
-}
-
-fn conn() -> impl Strategy<Value = ConnView> {
-    any::<bool>().prop_flat_map(|v6| {
-        (
-            addr(v6),
-            addr(v6),
-            addr(v6),
-            addr(v6),
-            any::<[u16; 4]>(),
-            any::<bool>(),
-        )
-            .prop_map(|(a, b, c, d, p, nat)| {
-                let orig = Tuple {
-                    src: a,
-                    dst: b,
-                    proto: L4Proto::Tcp,
-                    sport: p[0],
-                    dport: p[1],
-                };
-                if nat {
-                    ConnView {
-                        orig,
-                        reply: Tuple {
-                            src: c,
-                            dst: d,
-                            proto: L4Proto::Tcp,
-                            sport: p[2],
-                            dport: p[3],
-                        },
-                    }
-                } else {
-                    ConnView::plain(orig)
-                }
-            })
-    })
-}
 
 /// Payloads that often look like FTP: a pattern prefix then noise.
 fn payload() -> impl Strategy<Value = Vec<u8>> {
@@ -83,7 +38,7 @@ proptest! {
 
     #[test]
     fn never_panics(
-        conn in conn(),
+        conn in conn(L4Proto::Tcp),
         reply in any::<bool>(),
         loose in any::<bool>(),
         payload in payload(),

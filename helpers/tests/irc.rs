@@ -1,28 +1,15 @@
 //! IRC DCC helper: every command, forged offers, IPv6, NAT rewrites (exact
 //! bytes), port search, segments.
 
-use std::net::IpAddr;
+mod common;
+use common::{ip, tcp};
 
 use helpers::irc::{self, Irc};
 use helpers::testing::TestEnv;
 use helpers::{
     edit, ConnView, Dir, ExpectError, ExpectFlags, ExpectNat, Expectation, Helper, L4Proto,
-    Outcome, Packet, ParamValue, PrivData, Tuple,
+    Outcome, Packet, ParamValue, PrivData,
 };
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
-
-fn tcp(src: &str, sport: u16, dst: &str, dport: u16) -> Tuple {
-    Tuple {
-        src: ip(src),
-        dst: ip(dst),
-        proto: L4Proto::Tcp,
-        sport,
-        dport,
-    }
-}
 
 fn plain_v4() -> ConnView {
     ConnView::plain(tcp("192.168.1.10", 40000, "10.0.0.2", 6667))

@@ -2,28 +2,17 @@
 //! (every m= line, IPv6, multipart, hold), expectations (media, REGISTER),
 //! flushes, refusals and NAT rewrites with exact bytes.
 
+mod common;
+use common::{ip, tuple as t};
+
 use std::net::IpAddr;
 
 use helpers::sip::{Sip, SipState};
 use helpers::testing::TestEnv as FakeEnv;
 use helpers::{
     edit, ConnView, Dir, ExpectError, ExpectFlags, ExpectNat, Expectation, Helper, L4Proto,
-    Outcome, Packet, PrivData, Tuple,
+    Outcome, Packet, PrivData,
 };
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
-
-fn t(proto: L4Proto, src: &str, sport: u16, dst: &str, dport: u16) -> Tuple {
-    Tuple {
-        src: ip(src),
-        dst: ip(dst),
-        proto,
-        sport,
-        dport,
-    }
-}
 
 /// Phone 10.0.0.10 talks to the proxy 203.0.113.5 without NAT.
 fn plain(proto: L4Proto) -> ConnView {

@@ -2,28 +2,13 @@
 //! outcomes are self-consistent; TCP segmentation does not change the
 //! decision.
 
-use std::net::IpAddr;
+mod common;
+use common::tuple;
 
 use helpers::sip::{Sip, STATE_LEN};
 use helpers::testing::TestEnv as PropEnv;
-use helpers::{
-    edit, ConnView, Dir, ExpectError, Helper, L4Proto, Outcome, Packet, PrivData, Tuple,
-};
+use helpers::{edit, ConnView, Dir, ExpectError, Helper, L4Proto, Outcome, Packet, PrivData};
 use proptest::prelude::*;
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
-
-fn tuple(proto: L4Proto, s: &str, sp: u16, d: &str, dp: u16) -> Tuple {
-    Tuple {
-        src: ip(s),
-        dst: ip(d),
-        proto,
-        sport: sp,
-        dport: dp,
-    }
-}
 
 /// Plain, SNAT, DNAT and NAT66 connections over UDP or TCP.
 fn conn(kind: u8, tcp: bool) -> ConnView {

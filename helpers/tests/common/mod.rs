@@ -1,0 +1,80 @@
+//! Builders shared by the helpers' integration tests and proptests
+//! (`mod common;`); each test crate uses a part of them.
+#![allow(dead_code)]
+
+use helpers::{ConnView, L4Proto, Tuple};
+use proptest::prelude::*;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+pub fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+pub fn tuple(proto: L4Proto, src: &str, sport: u16, dst: &str, dport: u16) -> Tuple {
+    Tuple {
+        src: ip(src),
+        dst: ip(dst),
+        proto,
+        sport,
+        dport,
+    }
+}
+
+pub fn tcp(src: &str, sport: u16, dst: &str, dport: u16) -> Tuple {
+    tuple(L4Proto::Tcp, src, sport, dst, dport)
+}
+
+pub fn udp(src: &str, sport: u16, dst: &str, dport: u16) -> Tuple {
+    tuple(L4Proto::Udp, src, sport, dst, dport)
+}
+
+/// Any address of the family.
+pub fn addr(v6: bool) -> BoxedStrategy<IpAddr> {
+    if v6 {
+        any::<[u16; 8]>()
+            .prop_map(|s| IpAddr::V6(Ipv6Addr::from(s)))
+            .boxed()
+    } else {
+        any::<[u8; 4]>()
+            .prop_map(|o| IpAddr::V4(Ipv4Addr::from(o)))
+            .boxed()
+    }
+}
+
+/// Any connection of `proto`, IPv4 or IPv6, plain or with any NAT (the
+/// reply tuple then drawn on its own).
+pub fn conn(proto: L4Proto) -> impl Strategy<Value = ConnView> {
+    any::<bool>().prop_flat_map(move |v6| {
+        (
+            addr(v6),
+            addr(v6),
+            addr(v6),
+            addr(v6),
+            any::<[u16; 4]>(),
+            any::<bool>(),
+        )
+            .prop_map(move |(a, b, c, d, p, nat)| {
+                let orig = Tuple {
+                    src: a,
+                    dst: b,
+                    proto,
+                    sport: p[0],
+                    dport: p[1],
+                };
+                if nat {
+                    ConnView {
+                        orig,
+                        reply: Tuple {
+                            src: c,
+                            dst: d,
+                            proto,
+                            sport: p[2],
+                            dport: p[3],
+                        },
+                    }
+                } else {
+                    ConnView::plain(orig)
+                }
+            })
+    })
+}
