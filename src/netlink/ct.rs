@@ -434,19 +434,7 @@ mod tests {
     use super::*;
     use helpers::{ExpectFlags, ExpectNat};
 
-    fn nla(t: u16, d: &[u8]) -> Vec<u8> {
-        let mut v = Vec::new();
-        v.extend_from_slice(&((4 + d.len()) as u16).to_ne_bytes());
-        v.extend_from_slice(&t.to_ne_bytes());
-        v.extend_from_slice(d);
-        while v.len() % 4 != 0 {
-            v.push(0);
-        }
-        v
-    }
-    fn nest(t: u16, parts: &[Vec<u8>]) -> Vec<u8> {
-        nla(t | 0x8000, &parts.concat())
-    }
+    use crate::netlink::test_attrs::{nest, nla};
 
     fn tup(s: [u8; 4], d: [u8; 4], p: u8, sp: u16, dp: u16) -> Vec<Vec<u8>> {
         vec![

@@ -174,19 +174,7 @@ impl Listed {
 mod tests {
     use super::*;
 
-    fn nla(t: u16, d: &[u8]) -> Vec<u8> {
-        let mut v = Vec::new();
-        v.extend_from_slice(&((4 + d.len()) as u16).to_ne_bytes());
-        v.extend_from_slice(&t.to_ne_bytes());
-        v.extend_from_slice(d);
-        while v.len() % 4 != 0 {
-            v.push(0);
-        }
-        v
-    }
-    fn nest(t: u16, parts: &[Vec<u8>]) -> Vec<u8> {
-        nla(t | 0x8000, &parts.concat())
-    }
+    use crate::netlink::test_attrs::{nest, nla};
 
     fn ftp(l3: u8) -> Registration {
         Registration {

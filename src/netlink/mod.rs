@@ -420,6 +420,26 @@ fn setsockopt<T>(sock: &Socket, level: i32, name: i32, v: &T) -> io::Result<()> 
     }
 }
 
+/// Hand-built attributes for the tests of the message families.
+#[cfg(test)]
+pub(crate) mod test_attrs {
+    /// One netlink attribute, padded to 4 bytes.
+    pub fn nla(t: u16, d: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&((4 + d.len()) as u16).to_ne_bytes());
+        v.extend_from_slice(&t.to_ne_bytes());
+        v.extend_from_slice(d);
+        while v.len() % 4 != 0 {
+            v.push(0);
+        }
+        v
+    }
+    /// A nested attribute (NLA_F_NESTED) holding `parts`.
+    pub fn nest(t: u16, parts: &[Vec<u8>]) -> Vec<u8> {
+        nla(t | 0x8000, &parts.concat())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
