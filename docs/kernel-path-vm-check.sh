@@ -124,7 +124,7 @@ step "stop, delete the ruleset: unregister succeeds"
 nft delete table inet cthelperd
 kill -TERM $PID; wait $PID; rc=$?
 check "exit 0" "[[ $rc == 0 ]]"
-check "unregistered" "grep -q 'unregistered ftp/ipv4' $W/cth.log"
+check "unregistered" "grep -q 'unregistered ftp/ipv4/tcp' $W/cth.log"
 
 step "a kernel helper of the same name: one-line error"
 kmod nf_conntrack_ftp

@@ -80,7 +80,7 @@ impl HelperConfig {
             queue: index as u16,
             queues: 1,
             params: info.default_params(),
-            policies: info.default_policies(),
+            policies: info.policies_for(&info.default_params()),
         }
     }
     pub fn build(&self) -> Box<dyn helpers::Helper> {
@@ -169,22 +169,30 @@ impl Config {
                     hc.info.name
                 );
             };
-            for (key, value) in table {
-                apply_key(hc, key.get_ref(), value).map_err(|(span, e)| {
-                    let line = line_of(text, span.unwrap_or(value.span()).start);
-                    anyhow::anyhow!("line {line}: helper {}: {e}", hc.info.name)
-                })?;
+            // Parameters first: a helper may derive its policies from them
+            // (IRC); an explicit `policy` table then overrides.
+            for pass in [false, true] {
+                if pass {
+                    hc.policies = hc.info.policies_for(&hc.params);
+                }
+                for (key, value) in table
+                    .iter()
+                    .filter(|(k, _)| (k.get_ref() == "policy") == pass)
+                {
+                    apply_key(hc, key.get_ref(), value).map_err(|(span, e)| {
+                        let line = line_of(text, span.unwrap_or(value.span()).start);
+                        anyhow::anyhow!("line {line}: helper {}: {e}", hc.info.name)
+                    })?;
+                }
             }
         }
         let mut seen: BTreeMap<(u16, &str), &str> = BTreeMap::new();
         for h in cfg.helpers.iter().filter(|h| h.enabled) {
             for &p in &h.ports {
-                if let Some(other) = seen.insert((p, h.info.l4.name()), h.info.name) {
-                    bail!(
-                        "port {}/{p} is given to both {other} and {}",
-                        h.info.l4,
-                        h.info.name
-                    );
+                for l4 in h.info.l4 {
+                    if let Some(other) = seen.insert((p, l4.name()), h.info.name) {
+                        bail!("port {l4}/{p} is given to both {other} and {}", h.info.name);
+                    }
                 }
             }
         }
@@ -371,5 +379,38 @@ mod tests {
         assert!(format!("{e:#}").contains("line 2"), "{e:#}");
         let e = Config::parse("[helper.ftp.policy.ftp]\nmax_expected = 256\n").unwrap_err();
         assert!(format!("{e:#}").contains("line 2"), "{e:#}");
+    }
+
+    #[test]
+    fn irc_policy_follows_its_parameters_unless_overridden() {
+        let c = Config::parse("[helper.irc]\nmax_dcc_channels = 3\ndcc_timeout = 60\n").unwrap();
+        let p = &c.helper("irc").unwrap().policies[0];
+        assert_eq!((p.max_expected, p.timeout), (3, 60));
+        // The policy table wins, whatever the key order.
+        let c = Config::parse(
+            "[helper.irc.policy.irc]\ntimeout = 10\n[helper.irc]\nmax_dcc_channels = 2\n",
+        );
+        let c = c.unwrap();
+        let p = &c.helper("irc").unwrap().policies[0];
+        assert_eq!((p.max_expected, p.timeout), (2, 10));
+    }
+
+    #[test]
+    fn sip_parameters_and_transports() {
+        let c = Config::parse(
+            "[helper.sip]\nports = [5060, 5080]\nsip_timeout = 600\nsip_direct_media = false\nsip_external_media = true\n[helper.sip.policy.audio]\nmax_expected = 10\n",
+        )
+        .unwrap();
+        let sip = c.helper("sip").unwrap();
+        assert_eq!(sip.params.u32("sip_timeout"), 600);
+        assert!(!sip.params.bool("sip_direct_media"));
+        assert!(sip.params.bool("sip_external_media"));
+        assert!(sip.params.bool("sip_direct_signalling"));
+        assert_eq!(sip.policies[1].max_expected, 10);
+        // SIP holds its ports on UDP and TCP: a TCP helper may not share them.
+        let e = Config::parse("[helper.irc]\nports = [5060]\n").unwrap_err();
+        assert!(format!("{e:#}").contains("tcp/5060"), "{e:#}");
+        // A UDP port of one helper and the same TCP port of another are fine.
+        Config::parse("[helper.irc]\nports = [69]\n").unwrap();
     }
 }

@@ -110,7 +110,7 @@ fn describe(cfg: &config::Config) -> String {
             i.name,
             if h.enabled { "enabled" } else { "disabled" },
             i.summary,
-            i.l4,
+            i.l4_names(),
             ports.join(","),
             fam,
             h.queue,

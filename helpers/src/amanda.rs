@@ -75,11 +75,12 @@ const MAX_DIGITS: usize = 5;
 
 pub static INFO: HelperInfo = HelperInfo {
     name: "amanda",
-    l4: L4Proto::Udp,
+    l4: &[L4Proto::Udp],
     ipv4: true,
     ipv6: true,
     default_ports: &[10080],
     policies: &[("amanda", 4, 180)],
+    policies_from_params: None,
     params: &[ParamSpec {
         name: "master_timeout",
         kind: ParamKind::U32 {
@@ -295,6 +296,8 @@ impl Helper for Amanda {
         if pkt.dir == Dir::Original {
             return out;
         }
+        // nf_ct_refresh(ct, master_timeout * HZ), before anything is parsed.
+        out.ct_timeout = self.master_timeout_for(pkt);
         if pkt.payload.is_empty() {
             out.event("truncated", "empty reply");
             return out;

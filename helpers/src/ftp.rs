@@ -127,11 +127,12 @@ const MAX_V6_TEXT: usize = 45;
 
 pub static INFO: HelperInfo = HelperInfo {
     name: "ftp",
-    l4: L4Proto::Tcp,
+    l4: &[L4Proto::Tcp],
     ipv4: true,
     ipv6: true,
     default_ports: &[21],
     policies: &[("ftp", 1, 300)],
+    policies_from_params: None,
     params: &[ParamSpec {
         name: "loose",
         kind: ParamKind::Bool,

@@ -85,6 +85,11 @@ pub struct Outcome {
     pub need_more: bool,
     /// Counters and log lines.
     pub events: Vec<Event>,
+    /// New remaining lifetime of the master connection, in seconds, where
+    /// the kernel helper calls `nf_ct_refresh()` (SIP over UDP:
+    /// `sip_timeout`; Amanda: `master_timeout` on every reply). The daemon
+    /// sends it as CTA_TIMEOUT with the verdict.
+    pub ct_timeout: Option<u32>,
 }
 
 impl Outcome {

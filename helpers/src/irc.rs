@@ -109,11 +109,12 @@ const MAX_V6_TEXT: usize = 45;
 
 pub static INFO: HelperInfo = HelperInfo {
     name: "irc",
-    l4: L4Proto::Tcp,
+    l4: &[L4Proto::Tcp],
     ipv4: true,
     ipv6: true,
     default_ports: &[6667],
     policies: &[("irc", 8, 300)],
+    policies_from_params: Some(policies),
     params: &[
         ParamSpec {
             name: "max_dcc_channels",

@@ -53,11 +53,12 @@ pub const OP_ERROR: u16 = 5;
 
 pub static INFO: HelperInfo = HelperInfo {
     name: "tftp",
-    l4: L4Proto::Udp,
+    l4: &[L4Proto::Udp],
     ipv4: true,
     ipv6: true,
     default_ports: &[69],
     policies: &[("tftp", 1, 5 * 60)],
+    policies_from_params: None,
     params: &[],
     priv_len: 0,
     summary: "TFTP: data flow of read/write requests",

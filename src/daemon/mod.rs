@@ -183,17 +183,13 @@ pub fn run(cfg: Config, args: Args) -> Result<ExitCode> {
         info!(
             "{}/{}: reused the registration in the kernel",
             r.name,
-            fam(r.l3)
+            fam(r)
         );
     }
     info!(
         "registered {} and serving NFQUEUE {}",
         regs.iter()
-            .map(|r| format!(
-                "{}/{}",
-                r.name,
-                if r.l3 == AF_INET { "ipv4" } else { "ipv6" }
-            ))
+            .map(|r| format!("{}/{}", r.name, fam(r)))
             .collect::<Vec<_>>()
             .join(", "),
         queues
@@ -235,7 +231,7 @@ pub fn run(cfg: Config, args: Args) -> Result<ExitCode> {
     // verdict would skip both). Then drain what is queued already.
     for r in &registered {
         if let Err(e) = ctl.request(r.disable_msg(), libc::NLM_F_CREATE as u16) {
-            warn!("disabling {}/{}: {e}", r.name, fam(r.l3));
+            warn!("disabling {}/{}: {e}", r.name, fam(r));
         }
     }
     shared.stop.store(true, Ordering::Relaxed);
@@ -273,29 +269,33 @@ fn unregister(ctl: &mut NfSocket, registered: &[Registration], quiet: bool) {
     for r in registered.iter().rev() {
         let r2 = ctl.request(r.del_msg(), 0);
         if quiet {
-            debug!("unregistering {}/{}: {r2:?}", r.name, fam(r.l3));
+            debug!("unregistering {}/{}: {r2:?}", r.name, fam(r));
             continue;
         }
         {
             match r2 {
-                Ok(()) => info!("unregistered {}/{}", r.name, fam(r.l3)),
+                Ok(()) => info!("unregistered {}/{}", r.name, fam(r)),
                 Err(e) if e.errno() == Some(libc::EBUSY) => info!(
                     "{}/{} stays registered (disabled: its connections pass unchanged until cthelperd starts again): the nft ruleset references it (delete table inet cthelperd to remove it)",
                     r.name,
-                    fam(r.l3)
+                    fam(r)
                 ),
-                Err(e) => warn!("unregistering {}/{}: {e}", r.name, fam(r.l3)),
+                Err(e) => warn!("unregistering {}/{}: {e}", r.name, fam(r)),
             }
         }
     }
 }
 
-fn fam(l3: u8) -> &'static str {
-    if l3 == AF_INET {
-        "ipv4"
-    } else {
-        "ipv6"
-    }
+/// `ipv4/tcp`, `ipv6/udp`…: which of a helper's registrations.
+fn fam(r: &Registration) -> String {
+    let l3 = if r.l3 == AF_INET { "ipv4" } else { "ipv6" };
+    let l4 = match r.l4 {
+        6 => "tcp",
+        17 => "udp",
+        47 => "gre",
+        _ => "?",
+    };
+    format!("{l3}/{l4}")
 }
 
 /// One registration per enabled helper and address family it supports.
@@ -304,14 +304,16 @@ pub fn registrations(cfg: &Config) -> Vec<Registration> {
     for h in cfg.enabled() {
         let fams = [(h.info.ipv4, AF_INET), (h.info.ipv6, AF_INET6)];
         for (_, l3) in fams.iter().filter(|(on, _)| *on) {
-            out.push(Registration {
-                name: h.info.name.to_string(),
-                l3: *l3,
-                l4: h.info.l4.number(),
-                queue: h.queue,
-                policies: h.policies.clone(),
-                priv_len: h.info.priv_len as u32,
-            });
+            for l4 in h.info.l4 {
+                out.push(Registration {
+                    name: h.info.name.to_string(),
+                    l3: *l3,
+                    l4: l4.number(),
+                    queue: h.queue,
+                    policies: h.policies.clone(),
+                    priv_len: h.info.priv_len as u32,
+                });
+            }
         }
     }
     out
@@ -339,7 +341,7 @@ fn register(ctl: &mut NfSocket, r: &Registration, listed: &[Listed]) -> Result<b
             debug!(
                 "{}/{}: registered with another policy or private-data length; re-creating it",
                 r.name,
-                fam(r.l3)
+                fam(r)
             );
             match ctl.request(r.del_msg(), 0) {
                 Ok(()) => {}
@@ -347,7 +349,7 @@ fn register(ctl: &mut NfSocket, r: &Registration, listed: &[Listed]) -> Result<b
                     return Err(fatal(format!(
                         "helper {n}/{f} is registered with another policy and in use by the nft ruleset: delete table inet cthelperd (nft delete table inet cthelperd), start cthelperd, then load the ruleset again",
                         n = r.name,
-                        f = fam(r.l3)
+                        f = fam(r)
                     )))
                 }
                 Err(e) => return Err(fatal(format!("deleting helper {}: {e}", r.name))),
@@ -361,7 +363,7 @@ fn register(ctl: &mut NfSocket, r: &Registration, listed: &[Listed]) -> Result<b
             _ => fatal(format!(
                 "registering helper {}/{}: {}",
                 r.name,
-                fam(r.l3),
+                fam(r),
                 describe(&e)
             )),
         }),

@@ -12,7 +12,8 @@ const HEAD: &str = "#!/usr/sbin/nft -f
 # ExecStartPost): a `ct helper` object whose helper is not registered makes the kernel try to
 # autoload its own module (nf_conntrack_ftp), and then cthelperd cannot register \"ftp\".
 #
-# Generated for the default configuration (ftp on tcp/21). For other ports or helpers, print the
+# Generated for the default configuration (ftp tcp/21, sip udp+tcp/5060, tftp udp/69, irc tcp/6667,
+# amanda udp/10080). For other ports or helpers, print the
 # ruleset that matches your configuration with `cthelperd nft` (see docs/kernel-path.md), or add
 # ports to the sets below.
 #
@@ -41,23 +42,36 @@ pub fn ruleset(cfg: &Config) -> String {
             (true, false) => ("ip", "meta nfproto ipv4 "),
             _ => ("ip6", "meta nfproto ipv6 "),
         };
-        let proto = match i.l4 {
-            L4Proto::Tcp => "tcp",
-            L4Proto::Udp => "udp",
-            L4Proto::Gre => "gre",
-        };
         let ports: Vec<String> = h.ports.iter().map(u16::to_string).collect();
         let _ = write!(
             objs,
-            "\tct helper {n} {{\n\t\ttype \"{n}\" protocol {proto}\n\t\tl3proto {l3}\n\t}}\n\n\tset {n}_ports {{\n\t\ttype inet_service\n\t\telements = {{ {p} }}\n\t}}\n\n",
+            "\tset {n}_ports {{\n\t\ttype inet_service\n\t\telements = {{ {p} }}\n\t}}\n\n",
             n = i.name,
             p = ports.join(", ")
         );
-        let _ = writeln!(
-            rules,
-            "\t\t{only}ct state new {proto} dport @{n}_ports ct helper set \"{n}\"",
-            n = i.name
-        );
+        for l4 in i.l4 {
+            let proto = match l4 {
+                L4Proto::Tcp => "tcp",
+                L4Proto::Udp => "udp",
+                L4Proto::Gre => "gre",
+            };
+            // One object per transport: SIP is "sip-udp" and "sip-tcp".
+            let obj = if i.l4.len() > 1 {
+                format!("{}-{proto}", i.name)
+            } else {
+                i.name.to_string()
+            };
+            let _ = write!(
+                objs,
+                "\tct helper {obj} {{\n\t\ttype \"{n}\" protocol {proto}\n\t\tl3proto {l3}\n\t}}\n\n",
+                n = i.name,
+            );
+            let _ = writeln!(
+                rules,
+                "\t\t{only}ct state new {proto} dport @{n}_ports ct helper set \"{obj}\"",
+                n = i.name
+            );
+        }
     }
     let mut s = String::from(HEAD);
     s.push_str(&objs);
@@ -90,6 +104,24 @@ mod tests {
         let r = ruleset(&c);
         assert!(r.contains("elements = { 21, 2121 }"), "{r}");
         let c = Config::parse("[helper.ftp]\nenabled = false\n").unwrap();
-        assert!(!ruleset(&c).contains("ct helper set \""));
+        let r = ruleset(&c);
+        assert!(!r.contains("ct helper set \"ftp\""), "{r}");
+        assert!(!r.contains("set ftp_ports"), "{r}");
+    }
+
+    #[test]
+    fn one_object_per_transport() {
+        let r = ruleset(&Config::default());
+        for line in [
+            "ct helper sip-udp {\n\t\ttype \"sip\" protocol udp",
+            "ct helper sip-tcp {\n\t\ttype \"sip\" protocol tcp",
+            "ct state new udp dport @sip_ports ct helper set \"sip-udp\"",
+            "ct state new tcp dport @sip_ports ct helper set \"sip-tcp\"",
+            "ct state new udp dport @tftp_ports ct helper set \"tftp\"",
+            "ct state new tcp dport @irc_ports ct helper set \"irc\"",
+            "ct state new udp dport @amanda_ports ct helper set \"amanda\"",
+        ] {
+            assert!(r.contains(line), "{line} missing in\n{r}");
+        }
     }
 }

@@ -438,7 +438,15 @@ impl Worker {
                 .unwrap_or_default()
                 .after_resize(seq, delta as i32)
                 .map(|a| (dir, a));
-            let msg = ct::ct_update(&ct.orig, ct.family(), ct.zone, adj, hname, info);
+            let msg = ct::ct_update(
+                &ct.orig,
+                ct.family(),
+                ct.zone,
+                adj,
+                hname,
+                info,
+                out.ct_timeout,
+            );
             match self.ct_request(msg) {
                 Ok(()) => state_written = true,
                 Err(e) => {
@@ -451,9 +459,12 @@ impl Worker {
                 }
             }
         }
-        let need_ct =
-            !state_written && (new_payloads.is_some() || first.is_some() || out.state.is_some());
-        let ct_attr = need_ct.then(|| ct::verdict_ct(hname, info).into_bytes());
+        let need_ct = !state_written
+            && (new_payloads.is_some()
+                || first.is_some()
+                || out.state.is_some()
+                || out.ct_timeout.is_some());
+        let ct_attr = need_ct.then(|| ct::verdict_ct(hname, info, out.ct_timeout).into_bytes());
         let exp_attr = first.as_ref().map(|e| {
             let mut w = crate::netlink::AttrWriter::new();
             ct::put_expectation(&mut w, e);
@@ -720,6 +731,95 @@ impl Env for KernelEnv<'_> {
             }
         }
         n
+    }
+
+    /// ctnetlink cannot clear the INACTIVE flag of a live expectation: an
+    /// inactive one is deleted and re-created from its listed attributes
+    /// without the flag; then its lifetime is set (EXP_NEW without
+    /// NLM_F_CREATE changes CTA_EXPECT_TIMEOUT).
+    fn refresh_expectation(
+        &mut self,
+        class: u8,
+        proto: L4Proto,
+        dst: std::net::IpAddr,
+        dport: u16,
+        timeout: u32,
+    ) -> bool {
+        if !self.ct.confirmed() {
+            // Created by this very packet (NFQA_EXP or deferred): it is in
+            // the plan, still to be sent; make it active there.
+            let clear = |e: &mut Expectation| {
+                if e.class == class && e.proto == proto && e.dst == dst && e.dport == dport {
+                    e.flags = helpers::ExpectFlags(e.flags.0 & !helpers::ExpectFlags::INACTIVE.0);
+                    true
+                } else {
+                    false
+                }
+            };
+            let mut found = self.first.as_mut().is_some_and(clear);
+            for e in &mut self.deferred {
+                found |= clear(e);
+            }
+            return found;
+        }
+        let Some(s) = self.sock.as_mut() else {
+            return false;
+        };
+        let (family, zone) = (self.ct.family(), self.ct.zone);
+        let listed = match s.dump(ct::exp_dump_of(&self.ct.orig, family, zone)) {
+            Ok(l) => l,
+            Err(e) => {
+                debug!(
+                    helper = self.helper,
+                    "listing the master's expectations: {e}"
+                );
+                return false;
+            }
+        };
+        let Some(e) = listed
+            .iter()
+            .filter_map(|m| ct::exp_listed(m.attrs()))
+            .find(|e| {
+                e.class == u32::from(class)
+                    && e.tuple.proto == proto
+                    && e.tuple.dst == dst
+                    && e.tuple.dport == dport
+            })
+        else {
+            return false;
+        };
+        let tuple = e
+            .raw
+            .iter()
+            .find(|(k, _)| *k == ct::CTA_EXPECT_TUPLE)
+            .map(|(_, d)| d.clone())
+            .unwrap_or_default();
+        const USERSPACE: u32 = 0x4;
+        if e.flags & helpers::ExpectFlags::INACTIVE.0 != 0 {
+            let flags = e.flags & !(helpers::ExpectFlags::INACTIVE.0 | USERSPACE);
+            let del = s.request(ct::exp_delete(&tuple, family, zone), 0);
+            let new = del.and_then(|()| {
+                s.request(
+                    ct::exp_recreate(&self.ct.orig, &e, flags, family),
+                    NLM_F_CREATE | NLM_F_EXCL,
+                )
+            });
+            if let Err(err) = new {
+                debug!(
+                    helper = self.helper,
+                    "re-creating an active expectation: {err}"
+                );
+                Metrics::inc(&self.metrics.errors, &[("reason", "expect_refresh")]);
+                return false;
+            }
+        }
+        if let Err(err) = s.request(ct::exp_set_timeout(&tuple, family, zone, timeout), 0) {
+            debug!(
+                helper = self.helper,
+                "setting an expectation's timeout: {err}"
+            );
+        }
+        true
     }
 
     fn random_u32(&mut self) -> u32 {

@@ -11,6 +11,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 pub const CTA_TUPLE_ORIG: u16 = 1;
 pub const CTA_TUPLE_REPLY: u16 = 2;
 pub const CTA_STATUS: u16 = 3;
+pub const CTA_TIMEOUT: u16 = 7;
 pub const CTA_HELP: u16 = 5;
 pub const CTA_ID: u16 = 12;
 pub const CTA_SEQ_ADJ_ORIG: u16 = 15;
@@ -41,6 +42,7 @@ pub const CTA_HELP_INFO: u16 = 2;
 pub const CTA_EXPECT_MASTER: u16 = 1;
 pub const CTA_EXPECT_TUPLE: u16 = 2;
 pub const CTA_EXPECT_MASK: u16 = 3;
+pub const CTA_EXPECT_TIMEOUT: u16 = 4;
 pub const CTA_EXPECT_HELP_NAME: u16 = 6;
 pub const CTA_EXPECT_ZONE: u16 = 7;
 pub const CTA_EXPECT_FLAGS: u16 = 8;
@@ -235,8 +237,14 @@ impl CtView {
 /// The NFQA_CT of a verdict: CTA_HELP{NAME, INFO}. The kernel copies exactly
 /// the registered private-data length out of INFO, so `info` must be that
 /// long.
-pub fn verdict_ct(helper: &str, info: &[u8]) -> AttrWriter {
+///
+/// `timeout`: the conntrack's new lifetime in seconds (CTA_TIMEOUT, which
+/// the glue applies like ctnetlink: the helper's `nf_ct_refresh()`).
+pub fn verdict_ct(helper: &str, info: &[u8], timeout: Option<u32>) -> AttrWriter {
     let mut w = AttrWriter::new();
+    if let Some(t) = timeout {
+        w.be32(CTA_TIMEOUT, t);
+    }
     w.begin(CTA_HELP)
         .strz(CTA_HELP_NAME, helper)
         .put(CTA_HELP_INFO, info)
@@ -259,11 +267,15 @@ pub fn ct_update(
     seqadj: Option<(Dir, SeqAdj)>,
     helper: &str,
     info: &[u8],
+    timeout: Option<u32>,
 ) -> NfMsg {
     let mut w = AttrWriter::new();
     put_tuple(&mut w, CTA_TUPLE_ORIG, orig);
     if let Some(z) = zone.filter(|&z| z != 0) {
         w.be16(CTA_ZONE, z);
+    }
+    if let Some(t) = timeout {
+        w.be32(CTA_TIMEOUT, t);
     }
     w.begin(CTA_HELP)
         .strz(CTA_HELP_NAME, helper)
@@ -413,6 +425,88 @@ pub fn exp_class_and_tuple(attrs: Attrs<'_>) -> Option<(u32, Vec<u8>)> {
         .and_then(|c| c.be32())
         .unwrap_or(0);
     Some((class, attrs.get(CTA_EXPECT_TUPLE)?.data.to_vec()))
+}
+
+/// A listed expectation of one master: what [`exp_recreate`] needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedExp {
+    pub class: u32,
+    pub flags: u32,
+    /// The expected tuple (the mask is not applied).
+    pub tuple: Tuple,
+    /// Raw attributes as listed (without MASTER, ID, TIMEOUT).
+    pub raw: Vec<(u16, Vec<u8>)>,
+}
+
+/// Reads one IPCTNL_MSG_EXP_NEW message of a dump.
+pub fn exp_listed(attrs: Attrs<'_>) -> Option<ListedExp> {
+    let tuple = parse_tuple(attrs.get(CTA_EXPECT_TUPLE)?.nested())?;
+    let keep = [
+        CTA_EXPECT_TUPLE,
+        CTA_EXPECT_MASK,
+        CTA_EXPECT_HELP_NAME,
+        CTA_EXPECT_ZONE,
+        CTA_EXPECT_CLASS,
+        CTA_EXPECT_NAT,
+        CTA_EXPECT_FN,
+    ];
+    let raw = keep
+        .iter()
+        .filter_map(|&k| attrs.get(k).map(|a| (k, a.data.to_vec())))
+        .collect();
+    Some(ListedExp {
+        class: attrs
+            .get(CTA_EXPECT_CLASS)
+            .and_then(|c| c.be32())
+            .unwrap_or(0),
+        flags: attrs
+            .get(CTA_EXPECT_FLAGS)
+            .and_then(|c| c.be32())
+            .unwrap_or(0),
+        tuple,
+        raw,
+    })
+}
+
+/// IPCTNL_MSG_EXP_NEW that re-creates a listed expectation of `master` with
+/// other `flags` (ctnetlink cannot change the flags of a live one).
+pub fn exp_recreate(master: &Tuple, e: &ListedExp, flags: u32, family: u8) -> NfMsg {
+    const NESTED: [u16; 3] = [CTA_EXPECT_TUPLE, CTA_EXPECT_MASK, CTA_EXPECT_NAT];
+    let mut w = AttrWriter::new();
+    put_tuple(&mut w, CTA_EXPECT_MASTER, master);
+    for (k, data) in &e.raw {
+        if NESTED.contains(k) {
+            w.nest_raw(*k, data);
+        } else {
+            w.put(*k, data);
+        }
+    }
+    w.be32(CTA_EXPECT_FLAGS, flags);
+    NfMsg::new(
+        NFNL_SUBSYS_CTNETLINK_EXP,
+        IPCTNL_MSG_EXP_NEW,
+        family,
+        0,
+        w.into_bytes(),
+    )
+}
+
+/// IPCTNL_MSG_EXP_NEW without NLM_F_CREATE: sets the remaining lifetime of
+/// the expectation with the tuple `tuple` (raw CTA_EXPECT_TUPLE contents).
+pub fn exp_set_timeout(tuple: &[u8], family: u8, zone: Option<u16>, timeout: u32) -> NfMsg {
+    let mut w = AttrWriter::new();
+    w.nest_raw(CTA_EXPECT_TUPLE, tuple);
+    w.be32(CTA_EXPECT_TIMEOUT, timeout);
+    if let Some(z) = zone.filter(|&z| z != 0) {
+        w.be16(CTA_EXPECT_ZONE, z);
+    }
+    NfMsg::new(
+        NFNL_SUBSYS_CTNETLINK_EXP,
+        IPCTNL_MSG_EXP_NEW,
+        family,
+        0,
+        w.into_bytes(),
+    )
 }
 
 /// The master's original tuple of an expectation as ctnetlink lists it.
@@ -632,9 +726,11 @@ mod tests {
             Some((Dir::Original, adj)),
             "ftp",
             &[5; 4],
+            Some(60),
         );
         assert_eq!((m.subsys, m.cmd, m.family), (1, 0, 10));
         let a = Attrs::new(&m.attrs);
+        assert_eq!(a.get(CTA_TIMEOUT).and_then(|t| t.be32()), Some(60));
         assert_eq!(
             parse_tuple(a.get(CTA_TUPLE_ORIG).unwrap().nested()),
             Some(orig)
@@ -693,11 +789,72 @@ mod tests {
 
     #[test]
     fn verdict_ct_layout() {
-        let w = verdict_ct("ftp", &[9; 24]);
+        let w = verdict_ct("ftp", &[9; 24], None);
         let want = nest(
             CTA_HELP,
             &[nla(CTA_HELP_NAME, b"ftp\0"), nla(CTA_HELP_INFO, &[9; 24])],
         );
         assert_eq!(w.into_bytes(), want);
+    }
+
+    #[test]
+    fn listed_expectation_is_recreated_with_other_flags() {
+        let master = Tuple {
+            src: "10.0.1.2".parse().unwrap(),
+            dst: "10.0.2.2".parse().unwrap(),
+            proto: L4Proto::Udp,
+            sport: 5060,
+            dport: 5060,
+        };
+        let mut exp = Expectation {
+            class: 0,
+            proto: L4Proto::Udp,
+            src: Some("10.0.2.2".parse().unwrap()),
+            dst: "10.0.2.1".parse().unwrap(),
+            sport: None,
+            dport: 5060,
+            flags: helpers::ExpectFlags::PERMANENT | helpers::ExpectFlags::INACTIVE,
+            helper: Some("sip"),
+            nat: Some(helpers::ExpectNat {
+                dir: Dir::Reply,
+                saved_addr: "10.0.1.2".parse().unwrap(),
+                saved_port: 5060,
+            }),
+        };
+        // What a dump carries: the body plus MASTER, TIMEOUT, ID.
+        let mut w = AttrWriter::new();
+        put_tuple(&mut w, CTA_EXPECT_MASTER, &master);
+        w.be32(CTA_EXPECT_TIMEOUT, 170);
+        put_expectation(&mut w, &exp);
+        w.be32(12, 0xdead);
+        let listed = exp_listed(Attrs::new(w.as_bytes())).unwrap();
+        assert_eq!(listed.class, 0);
+        assert_eq!(listed.flags, 3);
+        assert_eq!(listed.tuple.dst, exp.dst);
+        assert_eq!(listed.tuple.dport, 5060);
+        let m = exp_recreate(&master, &listed, 1, AF_INET);
+        exp.flags = helpers::ExpectFlags::PERMANENT;
+        let want = exp_new(&master, &exp, AF_INET, None);
+        let (got, want) = (Attrs::new(&m.attrs), Attrs::new(&want.attrs));
+        for k in [
+            CTA_EXPECT_MASTER,
+            CTA_EXPECT_TUPLE,
+            CTA_EXPECT_MASK,
+            CTA_EXPECT_CLASS,
+            CTA_EXPECT_FLAGS,
+            CTA_EXPECT_HELP_NAME,
+            CTA_EXPECT_FN,
+            CTA_EXPECT_NAT,
+        ] {
+            assert_eq!(
+                got.get(k).map(|a| a.data.to_vec()),
+                want.get(k).map(|a| a.data.to_vec()),
+                "attribute {k}"
+            );
+        }
+        assert!(got.get(CTA_EXPECT_TIMEOUT).is_none());
+        let t = exp_set_timeout(&exp_tuple_bytes(&exp), AF_INET, None, 3600);
+        let a = Attrs::new(&t.attrs);
+        assert_eq!(a.get(CTA_EXPECT_TIMEOUT).and_then(|t| t.be32()), Some(3600));
     }
 }

@@ -219,7 +219,7 @@ mod tests {
             id: 0x0a0b0c0d,
             verdict: NF_ACCEPT,
             payload: Some(vec![0x45, 0, 0]),
-            ct: Some(ct::verdict_ct("ftp", &[1, 2]).into_bytes()),
+            ct: Some(ct::verdict_ct("ftp", &[1, 2], None).into_bytes()),
             exp: Some(vec![8, 0, 9, 0, 0, 0, 0, 0]),
         };
         let m = v.msg(1);

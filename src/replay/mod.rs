@@ -174,7 +174,9 @@ impl<'o> Replay<'o> {
         for hc in cfg.enabled() {
             let i = slot_of(hc, &mut slots);
             for &p in &hc.ports {
-                ports.insert((hc.info.l4, p), i);
+                for &l4 in hc.info.l4 {
+                    ports.insert((l4, p), i);
+                }
             }
         }
         for h in &args.helpers {
@@ -191,7 +193,9 @@ impl<'o> Replay<'o> {
                 .filter(|p| *p != 0)
                 .with_context(|| format!("bad port in --helper `{h}`"))?;
             let i = slot_of(hc, &mut slots);
-            ports.insert((hc.info.l4, port), i);
+            for &l4 in hc.info.l4 {
+                ports.insert((l4, port), i);
+            }
         }
         Ok(Replay {
             nat: Nat {

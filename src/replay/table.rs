@@ -171,6 +171,49 @@ impl Env for TableEnv<'_> {
     fn random_u32(&mut self) -> u32 {
         self.rng.next_u32()
     }
+
+    fn unexpect_related(&mut self, exp: &Expectation) {
+        let master = self.master;
+        self.table
+            .live
+            .retain(|l| !(l.master == master && l.exp.class == exp.class && same(&l.exp, exp)));
+    }
+
+    fn remove_expectations(&mut self, classes: &[u8]) -> usize {
+        let master = self.master;
+        let before = self.table.live.len();
+        self.table
+            .live
+            .retain(|l| !(l.master == master && classes.contains(&l.exp.class)));
+        before - self.table.live.len()
+    }
+
+    fn refresh_expectation(
+        &mut self,
+        class: u8,
+        proto: helpers::L4Proto,
+        dst: std::net::IpAddr,
+        dport: u16,
+        timeout: u32,
+    ) -> bool {
+        let (master, now) = (self.master, self.now_ns);
+        let Some(l) = self.table.live.iter_mut().find(|l| {
+            l.master == master
+                && l.exp.class == class
+                && l.exp.proto == proto
+                && l.exp.dst == dst
+                && l.exp.dport == dport
+        }) else {
+            return false;
+        };
+        l.exp.flags = ExpectFlags(l.exp.flags.0 & !ExpectFlags::INACTIVE.0);
+        l.deadline_ns = now.saturating_add(u64::from(timeout) * 1_000_000_000);
+        self.events.push(Event::new(
+            "expect-refreshed",
+            format!("expectation of frame {} active for {timeout} s", l.frame),
+        ));
+        true
+    }
 }
 
 #[cfg(test)]

@@ -142,7 +142,7 @@ pub const MEDIA_CLASSES: [u8; 3] = [1, 2, 3];
 
 pub static INFO: HelperInfo = HelperInfo {
     name: "sip",
-    l4: L4Proto::Udp,
+    l4: &[L4Proto::Udp, L4Proto::Tcp],
     ipv4: true,
     ipv6: true,
     default_ports: &[5060],
@@ -152,6 +152,7 @@ pub static INFO: HelperInfo = HelperInfo {
         ("video", 4, 180),
         ("image", 2, 180),
     ],
+    policies_from_params: None,
     params: &[
         ParamSpec {
             name: "sip_timeout",
@@ -882,6 +883,11 @@ impl Helper for Sip {
         let mut out = Outcome::default();
         let payload = pkt.payload;
         let stream = pkt.conn.orig.proto == L4Proto::Tcp;
+        if !stream && !payload.is_empty() {
+            // sip_help_udp(): nf_ct_refresh(ct, sip_timeout * HZ) for every
+            // datagram with data, before it is parsed.
+            out.ct_timeout = Some(self.sip_timeout);
+        }
         let start = if stream {
             msg::skip_newlines(payload, 0)
         } else {
