@@ -36,7 +36,7 @@ RC
       res=$RESULTS/$s; mkdir -p "$res"
       echo "CTHVM: scenario $s start uptime=$(cut -d' ' -f1 /proc/uptime)"
       t0=$(now_ms)
-      ( cd /tmp && exec timeout -k 5 300 bash "$VMDIR/scenarios/ftp.sh" "$s" "$res" ) >"$res/log" 2>&1
+      ( cd /tmp && exec timeout -k 5 300 bash "$VMDIR/scenarios/${s%%-*}.sh" "$s" "$res" ) >"$res/log" 2>&1
       rc=$?
       t1=$(now_ms)
       d=$((t1 - t0)); printf '%d.%01d\n' $((d / 1000)) $(((d % 1000) / 100)) >"$res/time"

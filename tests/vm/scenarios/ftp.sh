@@ -6,6 +6,24 @@
 #                                      control connection (python ftplib client, two transfers)
 # Exit 0 = PASS, 77 = SKIP, other = FAIL; the one-line reason is the last line of $RES/verdict.
 set -uo pipefail
+if [[ ${1:-} == --list ]]; then
+  # cmd port eprt pasv epsv (v6: eprt epsv only — PORT/PASV cannot carry IPv6 addresses);
+  # net masq (router masquerades the client; forward filter lets the client open anything) |
+  # nonat (no NAT; forward filter: established,related + new tcp dport 21 from the client)
+  for h in none kernel cthelperd; do
+    for f in v4 v6; do
+      for n in masq nonat; do
+        for c in port eprt pasv epsv; do
+          [[ $f == v6 && ( $c == port || $c == pasv ) ]] && continue
+          echo "ftp-$c-$f-$n-$h"
+        done
+      done
+    done
+  done
+  echo ftp-restart-port-v4-masq
+  echo ftp-restart-epsv-v6-nonat
+  exit 0
+fi
 NAME=$1 RES=$2
 source "$VMDIR/guest/lib.sh"
 
