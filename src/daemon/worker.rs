@@ -12,6 +12,7 @@ use crate::netlink::ct::{self, CtView};
 use crate::netlink::queue::{
     QueueConfig, Queued, Verdict, NFQA_SKB_GSO, NFQNL_MSG_PACKET, NF_ACCEPT, NF_DROP,
 };
+use crate::netlink::route::RouteSocket;
 use crate::netlink::{messages, NfSocket, NlError, NFNL_SUBSYS_QUEUE};
 use helpers::{
     ConnView, Dir, Env, ExpectError, Expectation, Helper, L4Proto, Packet, PrivData, Tuple,
@@ -63,6 +64,8 @@ pub struct Worker {
     shared: Arc<Shared>,
     holds: HashMap<(Tuple, Dir), Hold>,
     rng: u32,
+    /// Route lookups for `sip_external_media`, opened on first use.
+    route: Option<RouteSocket>,
 }
 
 /// Expectations the packet's verdict or a later ctnetlink request carries.
@@ -105,6 +108,7 @@ impl Worker {
             shared,
             holds: HashMap::new(),
             rng: seed | 1,
+            route: None,
         })
     }
 
@@ -317,6 +321,8 @@ impl Worker {
             deferred: Vec::new(),
             rng: &mut self.rng,
             metrics: &shared.metrics,
+            outdev: q.outdev,
+            route: &mut self.route,
         };
         let out = slot.helper.handle(&pkt, &mut env);
         let KernelEnv {
@@ -633,6 +639,9 @@ struct KernelEnv<'a> {
     deferred: Vec<Expectation>,
     rng: &'a mut u32,
     metrics: &'a Metrics,
+    /// NFQA_IFINDEX_OUTDEV of the packet.
+    outdev: Option<u32>,
+    route: &'a mut Option<RouteSocket>,
 }
 
 impl Env for KernelEnv<'_> {
@@ -820,6 +829,17 @@ impl Env for KernelEnv<'_> {
             );
         }
         true
+    }
+
+    /// `sip_external_media`: the kernel compares the device of the route to
+    /// the media address with the device the SIP packet leaves through.
+    fn same_route_as_packet(&mut self, addr: std::net::IpAddr) -> Option<bool> {
+        let out = self.outdev?;
+        if self.route.is_none() {
+            *self.route = RouteSocket::open().ok();
+        }
+        let oif = self.route.as_mut()?.oif(addr)?;
+        Some(oif == out)
     }
 
     fn random_u32(&mut self) -> u32 {

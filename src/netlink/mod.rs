@@ -17,6 +17,7 @@ pub mod attr;
 pub mod ct;
 pub mod cthelper;
 pub mod queue;
+pub mod route;
 
 use netlink_packet_core::{
     NetlinkDeserializable, NetlinkHeader, NetlinkMessage, NetlinkPayload, NetlinkSerializable,
@@ -400,7 +401,7 @@ impl NfSocket {
     }
 }
 
-fn setsockopt<T>(sock: &Socket, level: i32, name: i32, v: &T) -> io::Result<()> {
+pub(crate) fn setsockopt<T>(sock: &Socket, level: i32, name: i32, v: &T) -> io::Result<()> {
     use std::os::fd::AsRawFd;
     // SAFETY: `v` points to a live, properly sized value for the duration
     // of the call; the kernel copies it.

@@ -12,6 +12,7 @@ pub const NFQNL_MSG_CONFIG: u8 = 2;
 // enum nfqnl_attr_type
 pub const NFQA_PACKET_HDR: u16 = 1;
 pub const NFQA_VERDICT_HDR: u16 = 2;
+pub const NFQA_IFINDEX_OUTDEV: u16 = 5;
 pub const NFQA_PAYLOAD: u16 = 10;
 pub const NFQA_CT: u16 = 11;
 pub const NFQA_CT_INFO: u16 = 12;
@@ -112,6 +113,8 @@ pub struct Queued<'a> {
     pub ct: Option<CtView>,
     pub ctinfo: Option<u32>,
     pub skb_info: u32,
+    /// The interface the packet leaves through (absent on input hooks).
+    pub outdev: Option<u32>,
 }
 
 /// Why a packet message could not be used at all (not even for a verdict).
@@ -141,6 +144,7 @@ impl<'a> Queued<'a> {
             ct: a.get(NFQA_CT).and_then(|c| CtView::parse(c.nested())),
             ctinfo: a.get(NFQA_CT_INFO).and_then(|c| c.be32()),
             skb_info: a.get(NFQA_SKB_INFO).and_then(|c| c.be32()).unwrap_or(0),
+            outdev: a.get(NFQA_IFINDEX_OUTDEV).and_then(|c| c.be32()),
         })
     }
 }
