@@ -413,4 +413,15 @@ mod tests {
         // A UDP port of one helper and the same TCP port of another are fine.
         Config::parse("[helper.irc]\nports = [69]\n").unwrap();
     }
+
+    /// The example in README.md is a valid configuration.
+    #[test]
+    fn readme_example_parses() {
+        let readme = include_str!("../README.md");
+        let start = readme.find("```toml\n").expect("a toml block in README.md") + 8;
+        let len = readme[start..].find("```").unwrap();
+        let c = Config::parse(&readme[start..start + len]).unwrap();
+        assert!(!c.helper("tftp").unwrap().enabled);
+        assert_eq!(c.helper("ftp").unwrap().ports, vec![21, 2121]);
+    }
 }
