@@ -281,6 +281,22 @@ impl Worker {
             if lay.tcp_seq == Some(h.next_seq) {
                 since = h.since;
                 segs = h.segs;
+            } else if is_retransmission(&h, lay.tcp_seq, cur_payload.len()) {
+                // The sender's retransmission timer fired while we hold the
+                // original (it was never ACKed): the held copy goes out when
+                // the message is whole, this one would only duplicate it —
+                // unedited — at the receiver.
+                self.holds.insert(key, h);
+                Metrics::inc(
+                    &shared.metrics.events,
+                    &[("helper", hname), ("reason", "hold_retransmission")],
+                );
+                debug!(helper = hname, "retransmission of held data dropped");
+                return Plan::one(Verdict {
+                    id,
+                    verdict: NF_DROP,
+                    ..Default::default()
+                });
             } else {
                 held_verdicts = self.release_verdicts(h, "hold_out_of_order");
             }
@@ -575,6 +591,17 @@ impl Worker {
     }
 }
 
+/// Whether a segment at `seq` with `len` payload bytes lies inside what
+/// `h` holds (a retransmission of held data).
+fn is_retransmission(h: &Hold, seq: Option<u32>, len: usize) -> bool {
+    let (Some(seq), Some(first)) = (seq, h.segs.first().and_then(|s| s.lay.tcp_seq)) else {
+        return false;
+    };
+    let held = h.next_seq.wrapping_sub(first);
+    let off = seq.wrapping_sub(first);
+    len > 0 && off < held && (len as u32) <= held - off
+}
+
 fn exp_new(
     s: &mut NfSocket,
     master: &Tuple,
@@ -850,5 +877,59 @@ impl Env for KernelEnv<'_> {
         x ^= x << 5;
         *self.rng = x;
         x
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hold(first: u32, lens: &[u32]) -> Hold {
+        let mut seq = first;
+        let segs = lens
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| {
+                let s = Seg {
+                    id: i as u32,
+                    pkt: Vec::new(),
+                    lay: Layout {
+                        v6: false,
+                        l3_len: 20,
+                        proto: L4Proto::Tcp,
+                        payload_off: 40,
+                        end: 40 + l as usize,
+                        tcp_seq: Some(seq),
+                    },
+                };
+                seq = seq.wrapping_add(l);
+                s
+            })
+            .collect();
+        Hold {
+            segs,
+            since: Instant::now(),
+            next_seq: seq,
+            bytes: lens.iter().sum::<u32>() as usize,
+        }
+    }
+
+    #[test]
+    fn retransmission_of_held_data() {
+        let h = hold(1000, &[100, 50]);
+        assert!(is_retransmission(&h, Some(1000), 100));
+        assert!(is_retransmission(&h, Some(1000), 150));
+        assert!(is_retransmission(&h, Some(1100), 50));
+        // Reaches past what is held, starts before it, empty, next segment.
+        assert!(!is_retransmission(&h, Some(1100), 51));
+        assert!(!is_retransmission(&h, Some(999), 10));
+        assert!(!is_retransmission(&h, Some(1000), 0));
+        assert!(!is_retransmission(&h, Some(1150), 10));
+        assert!(!is_retransmission(&h, None, 10));
+        // Across the sequence-number wrap.
+        let h = hold(u32::MAX - 9, &[20]);
+        assert!(is_retransmission(&h, Some(u32::MAX - 9), 20));
+        assert!(is_retransmission(&h, Some(5), 5));
+        assert!(!is_retransmission(&h, Some(5), 6));
     }
 }
