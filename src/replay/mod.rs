@@ -321,11 +321,14 @@ impl<'o> Replay<'o> {
         let flows = &self.flows;
         let found = self.table.find(&t, |l| {
             // The flow as it leaves the router, after nat-follow-master
-            // (a capture taken behind the NAT).
+            // (a capture taken behind the NAT) — or, from a third party the
+            // expectation lets in (an IRC DCC peer, media from another
+            // host), as the capture without NAT shows it: from its real
+            // source straight to the saved address and port.
             let Some(n) = l.exp.nat else { return false };
             let m = flows[l.master].conn.tuple(n.dir.reverse());
             l.exp.proto == t.proto
-                && t.src == m.dst
+                && (t.src == m.dst || l.exp.src.is_none_or(|s| s == t.src))
                 && t.dst == m.src
                 && t.dport == n.saved_port
                 && l.exp.sport.is_none_or(|p| p == t.sport)
@@ -350,10 +353,13 @@ impl<'o> Replay<'o> {
                 },
                 None => self.nat.new_conn(arrival),
             };
-            let helper = match l.exp.helper {
-                Some(name) => self.slots.iter().position(|s| s.name == name),
-                None => self.helper_for(&conn.orig),
-            };
+            // Only the expectation's helper: the first packet of a related
+            // flow is `ct state related`, which the product's `ct state new
+            // … ct helper set` rules do not match.
+            let helper = l
+                .exp
+                .helper
+                .and_then(|name| self.slots.iter().position(|s| s.name == name));
             self.stats.related += 1;
             let rec = RelatedRec {
                 kind: "related",
@@ -385,7 +391,9 @@ impl<'o> Replay<'o> {
                 t
             };
             let conn = self.nat.new_conn(first);
-            (conn, self.helper_for(&conn.orig))
+            // The helper of the service port after DNAT (the product's rules
+            // run in prerouting at priority filter, after dstnat).
+            (conn, self.helper_for(&conn.reply.inverse()))
         };
         let fi = self.flows.len();
         self.flows.push(Flow {
@@ -415,6 +423,10 @@ impl<'o> Replay<'o> {
             Some(&(i, d)) if i == fi => d,
             _ => Dir::Original,
         };
+        // The capture's own view of the flow, when it is none of the above
+        // (a third party whose source nat-follow-master rewrites).
+        self.keys.entry(t).or_insert((fi, dir));
+        self.keys.entry(t.inverse()).or_insert((fi, dir.reverse()));
         Ok((fi, dir))
     }
 

@@ -126,13 +126,22 @@ fn flags_text(f: u32) -> String {
     }
 }
 
+/// An address before `:port`: IPv6 in brackets.
+fn host(a: &str) -> String {
+    if a.contains(':') {
+        format!("[{a}]")
+    } else {
+        a.to_string()
+    }
+}
+
 fn exp_text(e: &ExpRec) -> String {
-    let src = e.src.as_deref().unwrap_or("*");
+    let src = e.src.as_deref().map_or("*".to_string(), host);
     let sport = e.sport.map_or("*".to_string(), |p| p.to_string());
     let mut s = format!(
         "{} {src}:{sport} -> {}:{} class {}{}",
         e.proto,
-        e.dst,
+        host(&e.dst),
         e.dport,
         e.class,
         flags_text(e.flags)

@@ -116,16 +116,27 @@ impl Env for TableEnv<'_> {
             ));
             return Err(ExpectError::Refused);
         };
-        // __nf_ct_expect_check(): an identical expectation of the same
-        // master and class is replaced; of another one: -EALREADY; a clash
-        // with any other: -EBUSY.
+        // __nf_ct_expect_check() with flags 0, as for every expectation
+        // that comes over ctnetlink or with a verdict (no
+        // NF_CT_EXP_F_SKIP_MASTER): an identical expectation of the same
+        // master is replaced when the class is the same and refused with
+        // -EALREADY when it is not; any other expectation that matches under
+        // both masks — an identical one of another master included — is a
+        // clash (-EBUSY, a NAT helper searches another port).
         let table = &mut *self.table;
-        if let Some(i) = table.live.iter().position(|l| same(&l.exp, exp)) {
-            let l = &table.live[i];
-            if l.master != self.master || l.exp.class != exp.class {
+        let master = self.master;
+        if let Some(i) = table
+            .live
+            .iter()
+            .position(|l| l.master == master && same(&l.exp, exp))
+        {
+            if table.live[i].exp.class != exp.class {
                 self.events.push(Event::new(
                     "expect-refused",
-                    "an identical expectation of another connection exists (EALREADY)",
+                    format!(
+                        "an identical expectation of class {} of this connection exists (EALREADY)",
+                        table.live[i].exp.class
+                    ),
                 ));
                 return Err(ExpectError::Refused);
             }
@@ -174,9 +185,21 @@ impl Env for TableEnv<'_> {
 
     fn unexpect_related(&mut self, exp: &Expectation) {
         let master = self.master;
+        let before = self.table.live.len();
         self.table
             .live
             .retain(|l| !(l.master == master && l.exp.class == exp.class && same(&l.exp, exp)));
+        if self.table.live.len() < before {
+            self.events.push(Event::new(
+                "expect-withdrawn",
+                format!(
+                    "{} to {} class {} withdrawn by the helper",
+                    exp.proto,
+                    helpers::text::SockAddrText(exp.dst, exp.dport),
+                    exp.class
+                ),
+            ));
+        }
     }
 
     fn remove_expectations(&mut self, classes: &[u8]) -> usize {
@@ -185,7 +208,14 @@ impl Env for TableEnv<'_> {
         self.table
             .live
             .retain(|l| !(l.master == master && classes.contains(&l.exp.class)));
-        before - self.table.live.len()
+        let n = before - self.table.live.len();
+        if n > 0 {
+            self.events.push(Event::new(
+                "expect-removed",
+                format!("{n} expectation(s) of this connection in classes {classes:?} removed"),
+            ));
+        }
+        n
     }
 
     fn refresh_expectation(
@@ -272,16 +302,27 @@ mod tests {
             e.expect_related(&exp(5001, Some("10.0.0.1"))),
             Err(ExpectError::Clash)
         );
-        // The identical expectation from another master: EALREADY.
-        assert_eq!(
-            e.expect_related(&exp(5001, None)),
-            Err(ExpectError::Refused)
-        );
+        // The identical expectation from another master clashes too (flags
+        // 0: the master is part of the match).
+        assert_eq!(e.expect_related(&exp(5001, None)), Err(ExpectError::Clash));
         // The same master re-adding it replaces it.
         let mut e = env(&mut t, &mut r, &pol, 0);
         e.expect_related(&exp(5001, None)).unwrap();
         assert!(e.events.is_empty());
         assert_eq!(t.live.len(), 1);
+        // … and of another class: EALREADY.
+        let pol2 = [pol[0].clone(), pol[0].clone()];
+        let mut e = env(&mut t, &mut r, &pol2, 0);
+        let mut other = exp(5001, None);
+        other.class = 1;
+        assert_eq!(e.expect_related(&other), Err(ExpectError::Refused));
+        assert_eq!(e.events[0].reason, "expect-refused");
+        // Withdrawing and flushing are reported.
+        e.unexpect_related(&exp(5001, None));
+        assert_eq!(e.events[1].reason, "expect-withdrawn");
+        assert_eq!(e.remove_expectations(&[0]), 0);
+        assert_eq!(e.events.len(), 2);
+        assert_eq!(t.live.len(), 0);
     }
 
     #[test]
