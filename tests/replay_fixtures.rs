@@ -1,70 +1,25 @@
-//! The fixtures in fixtures/ are what tests/support generates, and
+//! The FTP fixtures in fixtures/ are what tests/support generates, and
 //! replaying them gives the reviewed golden outputs (`REGENERATE=1`
-//! rewrites both).
+//! rewrites both). The other protocols: replay_sip, replay_tftp,
+//! replay_irc, replay_amanda.
 
 mod support;
 
-use support::{fixtures, fixtures_dir, regenerate, replay, GOLDENS};
+use support::{fixtures, fixtures_dir, replay, GOLDENS};
 
 #[test]
 fn fixtures_are_current() {
-    let dir = fixtures_dir();
-    for f in fixtures() {
-        let path = dir.join(f.name);
-        if regenerate() {
-            std::fs::write(&path, &f.bytes).unwrap();
-            continue;
-        }
-        let have = std::fs::read(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (REGENERATE=1 writes it)", path.display()));
-        assert!(
-            have == f.bytes,
-            "{} differs from what tests/support generates (REGENERATE=1 rewrites it)",
-            f.name
-        );
-    }
+    support::check_fixtures(&fixtures());
 }
 
 #[test]
 fn every_fixture_has_goldens() {
-    for f in fixtures() {
-        assert!(
-            GOLDENS.iter().any(|g| g.fixture == f.name),
-            "{} has no golden replay",
-            f.name
-        );
-    }
+    support::check_every_fixture_has_goldens(&fixtures(), GOLDENS);
 }
 
 #[test]
 fn goldens() {
-    let dir = fixtures_dir();
-    let mut failed = Vec::new();
-    for g in GOLDENS {
-        let cap = dir.join(g.fixture);
-        let cap = cap.to_str().unwrap();
-        let mut args = vec![cap, "--format", "json"];
-        args.extend_from_slice(g.args);
-        let (ok, out, err) = replay(&args);
-        assert!(ok, "replay {args:?} failed: {err}");
-        assert!(err.contains("replay: "), "no summary line: {err}");
-        for line in out.lines() {
-            let v: serde_json::Value = serde_json::from_str(line).expect("JSON Lines");
-            assert!(v["packet"].as_u64().is_some_and(|n| n >= 1), "{line}");
-        }
-        let path = dir.join(g.golden);
-        if regenerate() {
-            std::fs::write(&path, &out).unwrap();
-            continue;
-        }
-        let want = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (REGENERATE=1 writes it)", path.display()));
-        if want != out {
-            eprintln!("--- {} (want)\n{want}--- got\n{out}", g.golden);
-            failed.push(g.golden);
-        }
-    }
-    assert!(failed.is_empty(), "golden outputs differ: {failed:?}");
+    support::check_goldens(GOLDENS);
 }
 
 /// The text format says the same as the JSON one.

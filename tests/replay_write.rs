@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::{fixtures_dir, replay, tshark};
+use support::{check_stream, fixtures_dir, replay, tshark};
 
 fn tshark_fields(file: &str, filter: &str, fields: &[&str]) -> Vec<Vec<String>> {
     let mut args = vec![
@@ -44,70 +44,6 @@ fn write(fixture: &str, nat: &[&str], out: &std::path::Path) {
     args.extend_from_slice(nat);
     let (ok, _, err) = replay(&args);
     assert!(ok, "{err}");
-}
-
-/// Follows the byte streams of the control connection: every segment
-/// starts where the previous one of its direction ended, or repeats an
-/// earlier segment exactly (a retransmission). Returns, per direction
-/// (0 = from `client`), the next sequence number and the last ack sent.
-fn stream(file: &str, client: &str) -> ([u32; 2], [u32; 2]) {
-    let rows = tshark_fields(
-        file,
-        "tcp.port == 21",
-        &[
-            "ip.src",
-            "ipv6.src",
-            "tcp.seq",
-            "tcp.ack",
-            "tcp.len",
-            "tcp.flags.syn",
-            "tcp.flags.fin",
-            "tcp.flags.ack",
-        ],
-    );
-    assert!(!rows.is_empty());
-    let mut next: [Option<u32>; 2] = [None, None];
-    let mut ack_of = [0u32; 2];
-    let mut seen = std::collections::HashSet::new();
-    for r in &rows {
-        let src = if r[0].is_empty() { &r[1] } else { &r[0] };
-        let d = usize::from(src != client);
-        let seq: u32 = r[2].parse().unwrap();
-        let len: u32 = r[4].parse().unwrap();
-        let flag = |i: usize| r[i] == "1" || r[i] == "True";
-        let end = seq.wrapping_add(len + u32::from(flag(5)) + u32::from(flag(6)));
-        if let Some(n) = next[d] {
-            assert!(
-                seq == n || seen.contains(&(d, seq, len)),
-                "{file}: direction {d} segment at {seq} (len {len}), stream is at {n}: {r:?}"
-            );
-        }
-        seen.insert((d, seq, len));
-        if next[d].is_none() || seq == next[d].unwrap() {
-            next[d] = Some(end);
-        }
-        if flag(7) {
-            ack_of[d] = r[3].parse().unwrap();
-        }
-    }
-    ([next[0].unwrap(), next[1].unwrap()], ack_of)
-}
-
-/// The written control connection as each end receives it: the server gets
-/// a contiguous (edited, sequence-adjusted) client stream and its acks go
-/// back to the client in the client's own numbering — at the end exactly
-/// what the client sent in the input capture.
-fn check_stream(out: &str, nat_client: &str, input: &str, client: &str) {
-    let (in_next, _) = stream(input, client);
-    let (next, acks) = stream(out, nat_client);
-    assert_eq!(
-        acks[1], in_next[0],
-        "{out}: the client gets acks in its own numbering"
-    );
-    assert_eq!(
-        acks[0], next[1],
-        "{out}: the client acks the server's stream"
-    );
 }
 
 #[test]
@@ -205,7 +141,13 @@ fn snat_write_has_good_checksums_and_nat_text() {
             vec!["10.0.0.8".into(), "5016".into()]
         ]
     );
-    check_stream(o, "203.0.113.1", input.to_str().unwrap(), "10.0.0.8");
+    check_stream(
+        o,
+        "203.0.113.1",
+        input.to_str().unwrap(),
+        "10.0.0.8",
+        "tcp.port == 21",
+    );
 }
 
 #[test]
@@ -236,7 +178,13 @@ fn split_port_and_v6_write() {
     assert!(text.contains("PORT 203,0,113,1,19,140\r\n"), "{text:?}");
     assert_eq!(segs[0][1], "12");
     let input = fixtures_dir().join("ftp-port-split.pcap");
-    check_stream(o, "203.0.113.1", input.to_str().unwrap(), "10.0.0.6");
+    check_stream(
+        o,
+        "203.0.113.1",
+        input.to_str().unwrap(),
+        "10.0.0.6",
+        "tcp.port == 21",
+    );
     let out = dir.path().join("v6.pcapng");
     write(
         "ftp-v6-eprt-epsv.pcapng",
@@ -275,6 +223,7 @@ fn split_port_and_v6_write() {
         "2001:db8:ffff::1",
         input.to_str().unwrap(),
         "2001:db8:1::5",
+        "tcp.port == 21",
     );
 }
 

@@ -1,8 +1,16 @@
-//! Fixture generator: captures of scripted FTP sessions (TCP handshakes,
-//! control dialogue, data connections) with correct checksums, built with
-//! etherparse and written as pcap or pcapng by hand — independent of the
-//! code under test.
+//! Fixture generator: captures of scripted sessions (TCP handshakes,
+//! dialogues, UDP datagrams, the related flows) with correct checksums,
+//! built with etherparse and written as pcap or pcapng by hand —
+//! independent of the code under test. FTP is here; SIP, TFTP, IRC and
+//! Amanda are in the submodules. Each protocol has its fixtures and its
+//! golden replays; [`check_fixtures`] and [`check_goldens`] compare them
+//! with what is in `fixtures/` (`REGENERATE=1` rewrites them).
 #![allow(dead_code)]
+
+pub mod amanda;
+pub mod irc;
+pub mod sip;
+pub mod tftp;
 
 use etherparse::PacketBuilder;
 use std::net::IpAddr;
@@ -89,6 +97,20 @@ impl Capture {
         self.ts_us += 10_000;
         let f = self.link.wrap(&ip);
         self.frames.push((self.ts_us, f));
+    }
+    /// One UDP datagram.
+    pub fn udp(&mut self, src: (&str, u16), dst: (&str, u16), payload: &[u8]) {
+        let (s, d): (IpAddr, IpAddr) = (src.0.parse().expect("addr"), dst.0.parse().expect("addr"));
+        let b = match (s, d) {
+            (IpAddr::V4(a), IpAddr::V4(b)) => PacketBuilder::ipv4(a.octets(), b.octets(), 64),
+            (IpAddr::V6(a), IpAddr::V6(b)) => PacketBuilder::ipv6(a.octets(), b.octets(), 64),
+            _ => panic!("mixed families"),
+        };
+        let mut v = Vec::new();
+        b.udp(src.1, dst.1)
+            .write(&mut v, payload)
+            .expect("build packet");
+        self.push(v);
     }
     /// Classic pcap, little-endian, microseconds.
     pub fn pcap(&self) -> Vec<u8> {
@@ -260,7 +282,7 @@ impl Tcp {
 
 /// A complete data connection: handshake, `data` from the connecting side,
 /// close.
-fn data_conn(cap: &mut Capture, from: (&str, u16), to: (&str, u16), data: &[u8]) {
+pub fn data_conn(cap: &mut Capture, from: (&str, u16), to: (&str, u16), data: &[u8]) {
     let mut t = Tcp::new(from, to, 7_000_000, 9_000_000);
     t.handshake(cap);
     t.c2s(cap, data);
@@ -566,6 +588,209 @@ pub fn replay(args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// The fixtures equal what the generator makes (`REGENERATE=1` writes
+/// them).
+pub fn check_fixtures(fixtures: &[Fixture]) {
+    let dir = fixtures_dir();
+    for f in fixtures {
+        let path = dir.join(f.name);
+        if regenerate() {
+            std::fs::write(&path, &f.bytes).unwrap();
+            continue;
+        }
+        let have = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (REGENERATE=1 writes it)", path.display()));
+        assert!(
+            have == f.bytes,
+            "{} differs from what tests/support generates (REGENERATE=1 rewrites it)",
+            f.name
+        );
+    }
+}
+
+/// Every fixture has at least one golden replay.
+pub fn check_every_fixture_has_goldens(fixtures: &[Fixture], goldens: &[Golden]) {
+    for f in fixtures {
+        assert!(
+            goldens.iter().any(|g| g.fixture == f.name),
+            "{} has no golden replay",
+            f.name
+        );
+    }
+}
+
+/// Replaying each fixture gives its golden output: JSON Lines for
+/// `*.jsonl` goldens, the text format for `*.txt` ones (`REGENERATE=1`
+/// writes them; review the diff before committing).
+pub fn check_goldens(goldens: &[Golden]) {
+    let dir = fixtures_dir();
+    let mut failed = Vec::new();
+    for g in goldens {
+        let cap = dir.join(g.fixture);
+        let cap = cap.to_str().unwrap();
+        let json = !g.golden.ends_with(".txt");
+        let mut args = vec![cap, "--format", if json { "json" } else { "text" }];
+        args.extend_from_slice(g.args);
+        let (ok, out, err) = replay(&args);
+        assert!(ok, "replay {args:?} failed: {err}");
+        assert!(err.contains("replay: "), "no summary line: {err}");
+        if json {
+            for line in out.lines() {
+                let v: serde_json::Value = serde_json::from_str(line).expect("JSON Lines");
+                assert!(v["packet"].as_u64().is_some_and(|n| n >= 1), "{line}");
+            }
+        }
+        let path = dir.join(g.golden);
+        if regenerate() {
+            std::fs::write(&path, &out).unwrap();
+            continue;
+        }
+        let want = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (REGENERATE=1 writes it)", path.display()));
+        if want != out {
+            eprintln!("--- {} (want)\n{want}--- got\n{out}", g.golden);
+            failed.push(g.golden);
+        }
+    }
+    assert!(failed.is_empty(), "golden outputs differ: {failed:?}");
+}
+
+/// Replays `fixture` (in `fixtures/`) with `args` as JSON Lines.
+pub fn replay_json(fixture: &str, args: &[&str]) -> Vec<serde_json::Value> {
+    let cap = fixtures_dir().join(fixture);
+    let mut a = vec![cap.to_str().unwrap(), "--format", "json"];
+    a.extend_from_slice(args);
+    let (ok, out, err) = replay(&a);
+    assert!(ok, "replay {a:?}: {err}");
+    out.lines()
+        .map(|l| serde_json::from_str(l).expect("JSON Lines"))
+        .collect()
+}
+
+/// Replays `fixture` with `args` and writes the packets as they leave the
+/// router to `out`.
+pub fn replay_write(fixture: &str, args: &[&str], out: &std::path::Path) {
+    let cap = fixtures_dir().join(fixture);
+    let mut a = vec![cap.to_str().unwrap(), "--write", out.to_str().unwrap()];
+    a.extend_from_slice(args);
+    let (ok, _, err) = replay(&a);
+    assert!(ok, "replay {a:?}: {err}");
+}
+
+/// tshark over `file` with the IP/TCP/UDP checksums verified: the
+/// `fields` of every frame `filter` selects, one row per frame.
+pub fn tshark_fields(file: &std::path::Path, filter: &str, fields: &[&str]) -> Vec<Vec<String>> {
+    let mut cmd = std::process::Command::new("tshark");
+    cmd.args([
+        "-n",
+        "-o",
+        "tcp.check_checksum:TRUE",
+        "-o",
+        "ip.check_checksum:TRUE",
+    ])
+    .args([
+        "-o",
+        "udp.check_checksum:TRUE",
+        "-o",
+        "tcp.relative_sequence_numbers:FALSE",
+    ])
+    .arg("-r")
+    .arg(file)
+    .args([
+        "-Y",
+        filter,
+        "-T",
+        "fields",
+        "-E",
+        "occurrence=a",
+        "-E",
+        "aggregator=|",
+    ]);
+    for f in fields {
+        cmd.args(["-e", f]);
+    }
+    let out = cmd.output().expect("run tshark");
+    assert!(
+        out.status.success(),
+        "tshark {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect()
+}
+
+/// Follows the byte streams of one TCP connection (`filter` selects it):
+/// every segment starts where the previous one of its direction ended, or
+/// repeats an earlier segment exactly (a retransmission). Returns, per
+/// direction (0 = from `client`), the next sequence number and the last
+/// ack sent.
+pub fn tcp_stream(file: &str, filter: &str, client: &str) -> ([u32; 2], [u32; 2]) {
+    let rows = tshark_fields(
+        std::path::Path::new(file),
+        filter,
+        &[
+            "ip.src",
+            "ipv6.src",
+            "tcp.seq",
+            "tcp.ack",
+            "tcp.len",
+            "tcp.flags.syn",
+            "tcp.flags.fin",
+            "tcp.flags.ack",
+        ],
+    );
+    assert!(!rows.is_empty(), "{file}: nothing matches {filter}");
+    let mut next: [Option<u32>; 2] = [None, None];
+    let mut ack_of = [0u32; 2];
+    let mut seen = std::collections::HashSet::new();
+    for r in &rows {
+        let src = if r[0].is_empty() { &r[1] } else { &r[0] };
+        let d = usize::from(src != client);
+        let seq: u32 = r[2].parse().unwrap();
+        let len: u32 = r[4].parse().unwrap();
+        let flag = |i: usize| r[i] == "1" || r[i] == "True";
+        let end = seq.wrapping_add(len + u32::from(flag(5)) + u32::from(flag(6)));
+        if let Some(n) = next[d] {
+            assert!(
+                seq == n || seen.contains(&(d, seq, len)),
+                "{file}: direction {d} segment at {seq} (len {len}), stream is at {n}: {r:?}"
+            );
+        }
+        seen.insert((d, seq, len));
+        if next[d].is_none() || seq == next[d].unwrap() {
+            next[d] = Some(end);
+        }
+        if flag(7) {
+            ack_of[d] = r[3].parse().unwrap();
+        }
+    }
+    ([next[0].unwrap(), next[1].unwrap()], ack_of)
+}
+
+/// A written TCP connection as each end receives it: the server gets a
+/// contiguous (edited, sequence-adjusted) client stream and its acks go
+/// back to the client in the client's own numbering — at the end exactly
+/// what the client sent in the input capture.
+pub fn check_stream(out: &str, nat_client: &str, input: &str, client: &str, filter: &str) {
+    let (in_next, _) = tcp_stream(input, filter, client);
+    let (next, acks) = tcp_stream(out, filter, nat_client);
+    assert_eq!(
+        acks[1], in_next[0],
+        "{out}: the client gets acks in its own numbering"
+    );
+    assert_eq!(
+        acks[0], next[1],
+        "{out}: the client acks the server's stream"
+    );
+}
+
+/// A filter for packets with a checksum tshark finds bad.
+pub const BAD_CHECKSUM: &str =
+    "tcp.checksum.status == \"Bad\" || ip.checksum.status == \"Bad\" || udp.checksum.status == \"Bad\"";
 
 /// Whether tshark can be run; when not: fail under CI, else skip.
 pub fn tshark() -> bool {
