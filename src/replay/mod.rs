@@ -288,8 +288,13 @@ impl<'o> Replay<'o> {
             dec,
             orig_len: f.orig_len,
         };
-        let helped =
-            self.flows[fi].helper.is_some() && !seg.dec.truncated && !seg.payload().is_empty();
+        // A first fragment only tells conntrack its flow (the kernel
+        // reassembles before conntrack, we do not): no helper, written
+        // unchanged.
+        let helped = self.flows[fi].helper.is_some()
+            && !seg.dec.truncated
+            && !seg.dec.fragment
+            && !seg.payload().is_empty();
         if helped {
             self.helped(fi, dir, seg, f.ts_ns)
         } else {
@@ -662,6 +667,11 @@ impl<'o> Replay<'o> {
     /// payload; written when `--write` asked for it.
     fn emit(&mut self, fi: usize, dir: Dir, s: &Seg, payload: Option<Vec<u8>>) -> Result<()> {
         if self.writer.is_none() {
+            return Ok(());
+        }
+        if s.dec.fragment {
+            // Its L4 checksum covers the whole datagram: as it was.
+            self.write_raw(s.iface, s.ts_ns, &s.data, s.orig_len);
             return Ok(());
         }
         let flow = &self.flows[fi];

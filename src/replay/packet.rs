@@ -58,6 +58,9 @@ pub struct Decoded {
     pub tcp: Option<TcpInfo>,
     /// The capture holds less than the packet (snap length).
     pub truncated: bool,
+    /// The first fragment of a fragmented datagram (offset 0, more to
+    /// come): its TCP/UDP header is here, the rest of the datagram is not.
+    pub fragment: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,6 +142,7 @@ pub fn decode(linktype: u16, d: &[u8], wire_len: u32) -> Result<Decoded, Skip> {
         }
     }
     let snapped = (wire_len as usize) > d.len();
+    let mut first_fragment = false;
     let (src, dst, proto, l4, end) = match nibble {
         4 => {
             let ihl = usize::from(ip[0] & 0x0F) * 4;
@@ -153,9 +157,10 @@ pub fn decode(linktype: u16, d: &[u8], wire_len: u32) -> Result<Decoded, Skip> {
                 return Err(Skip::Malformed);
             }
             let frag = be16(ip, 6).ok_or(Skip::Truncated)?;
-            if frag & 0x3FFF != 0 {
+            if frag & 0x1FFF != 0 {
                 return Err(Skip::Fragment);
             }
+            first_fragment = frag & 0x2000 != 0;
             let src = Ipv4Addr::from(be32(ip, 12).ok_or(Skip::Truncated)?);
             let dst = Ipv4Addr::from(be32(ip, 16).ok_or(Skip::Truncated)?);
             (
@@ -188,9 +193,10 @@ pub fn decode(linktype: u16, d: &[u8], wire_len: u32) -> Result<Decoded, Skip> {
                     44 => {
                         let nh = *ip.get(at).ok_or(Skip::Truncated)?;
                         let off = be16(ip, at + 2).ok_or(Skip::Truncated)?;
-                        if off & 0xFFF9 != 0 {
+                        if off & 0xFFF8 != 0 {
                             return Err(Skip::Fragment);
                         }
+                        first_fragment |= off & 1 != 0;
                         next = nh;
                         at += 8;
                     }
@@ -267,6 +273,7 @@ pub fn decode(linktype: u16, d: &[u8], wire_len: u32) -> Result<Decoded, Skip> {
         dport,
         tcp,
         truncated,
+        fragment: first_fragment,
     })
 }
 
@@ -549,9 +556,22 @@ pub(crate) mod tests {
 
     #[test]
     fn fragments_and_damage() {
+        // A first fragment is decoded (its ports are there) and flagged;
+        // a later one is refused.
         let mut ip = tcp4(b"x");
         ip[6] = 0x20; // MF
+        let d = decode(LINKTYPE_RAW, &ip, ip.len() as u32).unwrap();
+        assert!(d.fragment && d.dport == 21);
+        ip[7] = 0x01; // offset 8
         assert_eq!(decode(LINKTYPE_RAW, &ip, 100), Err(Skip::Fragment));
+        ip[6] = 0x00; // last fragment
+        assert_eq!(decode(LINKTYPE_RAW, &ip, 100), Err(Skip::Fragment));
+        let whole = tcp4(b"x");
+        assert!(
+            !decode(LINKTYPE_RAW, &whole, whole.len() as u32)
+                .unwrap()
+                .fragment
+        );
         let ip = tcp4(b"hello");
         for cut in 0..ip.len() {
             let r = decode(LINKTYPE_RAW, &ip[..cut], ip.len() as u32);
