@@ -115,3 +115,22 @@ fn expectations_time_out() {
     assert_eq!(expectations(&recs), 1);
     assert!(recs.iter().all(|r| r["type"] != "related"), "{recs:?}");
 }
+
+#[test]
+fn retransmission_of_held_data_is_dropped() {
+    let (mut cap, mut c) = session();
+    let seq = c.cseq;
+    c.c2s_noack(&mut cap, b"PORT 10,0");
+    // The sender's RTO fires: the held segment again, then the rest.
+    c.cseq = seq;
+    c.c2s_noack(&mut cap, b"PORT 10,0");
+    c.c2s_noack(&mut cap, b",0,5,19,137\r\n");
+    let recs = run(&cap);
+    assert!(
+        !events(&recs).contains(&"hold-released".to_string()),
+        "{recs:?}"
+    );
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    assert_eq!(recs[0]["segments"], serde_json::json!([6, 8]));
+    assert_eq!(expectations(&recs), 1, "{recs:?}");
+}

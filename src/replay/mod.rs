@@ -105,6 +105,23 @@ impl Seg {
     }
 }
 
+/// Whether `seg` lies inside the held segments `held` (the sender
+/// retransmitted data that was never ACKed because it is held).
+fn held_retransmission(held: &[Seg], seg: &Seg) -> bool {
+    let (Some(first), Some(end)) = (
+        held.first().and_then(|s| s.dec.tcp).map(|t| t.seq),
+        held.last().and_then(Seg::next_seq),
+    ) else {
+        return false;
+    };
+    let (Some(t), len) = (seg.dec.tcp, seg.payload().len()) else {
+        return false;
+    };
+    let size = end.wrapping_sub(first);
+    let off = t.seq.wrapping_sub(first);
+    len > 0 && off < size && (len as u32) <= size - off
+}
+
 #[derive(Debug)]
 struct Flow {
     conn: ConnView,
@@ -462,6 +479,14 @@ impl<'o> Replay<'o> {
         let d = dir.index();
         let mut segs = std::mem::take(&mut self.flows[fi].hold[d]);
         let mut events: Vec<Event> = Vec::new();
+        if held_retransmission(&segs, &seg) {
+            // As the daemon: a retransmission of held data is dropped, the
+            // held original goes out when the message is whole.
+            tracing::debug!("frame {}: retransmission of held data dropped", seg.frame);
+            self.stats.dropped += 1;
+            self.flows[fi].hold[d] = segs;
+            return Ok(());
+        }
         if let Some(last) = segs.last() {
             if last.next_seq() != seg.dec.tcp.map(|t| t.seq) {
                 events.push(Event::new(
