@@ -74,6 +74,9 @@ struct Plan {
     /// (master orig tuple, family, zone, helper, expectation): created over
     /// ctnetlink after the verdict confirmed the master.
     deferred: Vec<(Tuple, u8, Option<u16>, &'static str, Expectation)>,
+    /// ctnetlink requests for what the verdict created (an expectation's
+    /// lifetime).
+    after: Vec<crate::netlink::NfMsg>,
 }
 
 impl Plan {
@@ -81,6 +84,7 @@ impl Plan {
         Plan {
             verdicts: vec![v],
             deferred: Vec::new(),
+            after: Vec::new(),
         }
     }
 }
@@ -198,6 +202,11 @@ impl Worker {
                     ("result", result),
                 ],
             );
+        }
+        for m in plan.after {
+            if let Err(e) = self.ct_request(m) {
+                debug!(queue = self.cfg.num, "after the verdict: {e}");
+            }
         }
     }
 
@@ -334,7 +343,9 @@ impl Worker {
             helper: hname,
             sock: ctsock,
             first: None,
+            first_raw: None,
             deferred: Vec::new(),
+            after: Vec::new(),
             rng: &mut self.rng,
             metrics: &shared.metrics,
             outdev: q.outdev,
@@ -344,7 +355,9 @@ impl Worker {
         let KernelEnv {
             sock,
             first,
+            first_raw,
             deferred,
+            after,
             ..
         } = env;
         self.ctsock = sock;
@@ -358,6 +371,7 @@ impl Worker {
         let mut plan = Plan {
             verdicts: held_verdicts,
             deferred: Vec::new(),
+            after,
         };
 
         if out.drop {
@@ -378,6 +392,7 @@ impl Worker {
             && out.edits.is_empty()
             && out.state.is_none()
             && first.is_none()
+            && first_raw.is_none()
             && deferred.is_empty()
         {
             if bytes <= shared.hold_bytes && segs.len() < HOLD_SEGMENTS {
@@ -484,18 +499,24 @@ impl Worker {
         let need_ct = !state_written
             && (new_payloads.is_some()
                 || first.is_some()
+                || first_raw.is_some()
                 || out.state.is_some()
                 || out.ct_timeout.is_some());
         let ct_attr = need_ct.then(|| ct::verdict_ct(hname, info, out.ct_timeout).into_bytes());
-        let exp_attr = first.as_ref().map(|e| {
-            let mut w = crate::netlink::AttrWriter::new();
-            ct::put_expectation(&mut w, e);
+        let exp_attr = first
+            .as_ref()
+            .map(|e| {
+                let mut w = crate::netlink::AttrWriter::new();
+                ct::put_expectation(&mut w, e);
+                w.into_bytes()
+            })
+            .or(first_raw);
+        if exp_attr.is_some() {
             Metrics::inc(
                 &shared.metrics.expectations,
                 &[("helper", hname), ("path", "nfqa_exp"), ("result", "sent")],
             );
-            w.into_bytes()
-        });
+        }
         let last = segs.len() - 1;
         let mut edited_any = false;
         for (i, s) in segs.iter().enumerate() {
@@ -663,7 +684,12 @@ struct KernelEnv<'a> {
     helper: &'static str,
     sock: Option<NfSocket>,
     first: Option<Expectation>,
+    /// An NFQA_EXP made of listed attributes (a re-created expectation), when
+    /// `first` is free.
+    first_raw: Option<Vec<u8>>,
     deferred: Vec<Expectation>,
+    /// ctnetlink requests to send after the verdict.
+    after: Vec<crate::netlink::NfMsg>,
     rng: &'a mut u32,
     metrics: &'a Metrics,
     /// NFQA_IFINDEX_OUTDEV of the packet.
@@ -831,9 +857,18 @@ impl Env for KernelEnv<'_> {
             .map(|(_, d)| d.clone())
             .unwrap_or_default();
         const USERSPACE: u32 = 0x4;
+        let set_timeout = ct::exp_set_timeout(&self.ct.orig, &e, family, zone, timeout);
         if e.flags & helpers::ExpectFlags::INACTIVE.0 != 0 {
             let flags = e.flags & !(helpers::ExpectFlags::INACTIVE.0 | USERSPACE);
             let del = s.request(ct::exp_delete(&tuple, family, zone), 0);
+            // Re-created in this packet's verdict (NFQA_EXP) when it has room:
+            // only that path keeps the helper the expected connection gets
+            // (see ct::exp_recreate_nfqa); its lifetime is set after the verdict.
+            if del.is_ok() && self.first.is_none() && self.first_raw.is_none() {
+                self.first_raw = Some(ct::exp_recreate_nfqa(&e, flags));
+                self.after.push(set_timeout);
+                return true;
+            }
             let new = del.and_then(|()| {
                 s.request(
                     ct::exp_recreate(&self.ct.orig, &e, flags, family),
@@ -849,7 +884,7 @@ impl Env for KernelEnv<'_> {
                 return false;
             }
         }
-        if let Err(err) = s.request(ct::exp_set_timeout(&tuple, family, zone, timeout), 0) {
+        if let Err(err) = s.request(set_timeout, 0) {
             debug!(
                 helper = self.helper,
                 "setting an expectation's timeout: {err}"

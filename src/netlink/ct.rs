@@ -468,12 +468,10 @@ pub fn exp_listed(attrs: Attrs<'_>) -> Option<ListedExp> {
     })
 }
 
-/// IPCTNL_MSG_EXP_NEW that re-creates a listed expectation of `master` with
-/// other `flags` (ctnetlink cannot change the flags of a live one).
-pub fn exp_recreate(master: &Tuple, e: &ListedExp, flags: u32, family: u8) -> NfMsg {
+/// The body of a listed expectation with other `flags`: its raw attributes
+/// (TUPLE, MASK, HELP_NAME, ZONE, CLASS, NAT, FN) and FLAGS.
+fn put_listed(w: &mut AttrWriter, e: &ListedExp, flags: u32) {
     const NESTED: [u16; 3] = [CTA_EXPECT_TUPLE, CTA_EXPECT_MASK, CTA_EXPECT_NAT];
-    let mut w = AttrWriter::new();
-    put_tuple(&mut w, CTA_EXPECT_MASTER, master);
     for (k, data) in &e.raw {
         if NESTED.contains(k) {
             w.nest_raw(*k, data);
@@ -482,6 +480,14 @@ pub fn exp_recreate(master: &Tuple, e: &ListedExp, flags: u32, family: u8) -> Nf
         }
     }
     w.be32(CTA_EXPECT_FLAGS, flags);
+}
+
+/// IPCTNL_MSG_EXP_NEW that re-creates a listed expectation of `master` with
+/// other `flags` (ctnetlink cannot change the flags of a live one).
+pub fn exp_recreate(master: &Tuple, e: &ListedExp, flags: u32, family: u8) -> NfMsg {
+    let mut w = AttrWriter::new();
+    put_tuple(&mut w, CTA_EXPECT_MASTER, master);
+    put_listed(&mut w, e, flags);
     NfMsg::new(
         NFNL_SUBSYS_CTNETLINK_EXP,
         IPCTNL_MSG_EXP_NEW,
@@ -491,11 +497,34 @@ pub fn exp_recreate(master: &Tuple, e: &ListedExp, flags: u32, family: u8) -> Nf
     )
 }
 
-/// IPCTNL_MSG_EXP_NEW without NLM_F_CREATE: sets the remaining lifetime of
-/// the expectation with the tuple `tuple` (raw CTA_EXPECT_TUPLE contents).
-pub fn exp_set_timeout(tuple: &[u8], family: u8, zone: Option<u16>, timeout: u32) -> NfMsg {
+/// The contents of an NFQA_EXP that re-creates a listed expectation with
+/// other `flags`.  Unlike [`exp_recreate`] this keeps the helper that the
+/// expected connection gets (HELP_NAME): kernels since the 2026 expectation
+/// fixes (6.1.187, upstream "restore helper propagation via expectation")
+/// honour HELP_NAME only on the NFQUEUE path, IPCTNL_MSG_EXP_NEW ignores it.
+pub fn exp_recreate_nfqa(e: &ListedExp, flags: u32) -> Vec<u8> {
     let mut w = AttrWriter::new();
-    w.nest_raw(CTA_EXPECT_TUPLE, tuple);
+    put_listed(&mut w, e, flags);
+    w.into_bytes()
+}
+
+/// IPCTNL_MSG_EXP_NEW without NLM_F_CREATE: sets the remaining lifetime of
+/// the listed expectation `e` of `master` (ctnetlink_new_expect() wants
+/// TUPLE, MASK and MASTER even for an update: without them EINVAL).
+pub fn exp_set_timeout(
+    master: &Tuple,
+    e: &ListedExp,
+    family: u8,
+    zone: Option<u16>,
+    timeout: u32,
+) -> NfMsg {
+    let mut w = AttrWriter::new();
+    put_tuple(&mut w, CTA_EXPECT_MASTER, master);
+    for (k, data) in &e.raw {
+        if *k == CTA_EXPECT_TUPLE || *k == CTA_EXPECT_MASK {
+            w.nest_raw(*k, data);
+        }
+    }
     w.be32(CTA_EXPECT_TIMEOUT, timeout);
     if let Some(z) = zone.filter(|&z| z != 0) {
         w.be16(CTA_EXPECT_ZONE, z);
@@ -853,8 +882,35 @@ mod tests {
             );
         }
         assert!(got.get(CTA_EXPECT_TIMEOUT).is_none());
-        let t = exp_set_timeout(&exp_tuple_bytes(&exp), AF_INET, None, 3600);
+        // The same body in a verdict's NFQA_EXP (no MASTER: the glue attaches
+        // it to the queued packet's conntrack).
+        let body = exp_recreate_nfqa(&listed, 1);
+        let nfqa = Attrs::new(&body);
+        assert!(nfqa.get(CTA_EXPECT_MASTER).is_none());
+        for k in [
+            CTA_EXPECT_TUPLE,
+            CTA_EXPECT_MASK,
+            CTA_EXPECT_FLAGS,
+            CTA_EXPECT_HELP_NAME,
+            CTA_EXPECT_NAT,
+        ] {
+            assert_eq!(
+                nfqa.get(k).map(|a| a.data.to_vec()),
+                want.get(k).map(|a| a.data.to_vec()),
+                "attribute {k}"
+            );
+        }
+        // An update needs TUPLE, MASK and MASTER (else EINVAL) besides TIMEOUT.
+        let t = exp_set_timeout(&master, &listed, AF_INET, None, 3600);
         let a = Attrs::new(&t.attrs);
         assert_eq!(a.get(CTA_EXPECT_TIMEOUT).and_then(|t| t.be32()), Some(3600));
+        for k in [CTA_EXPECT_MASTER, CTA_EXPECT_TUPLE, CTA_EXPECT_MASK] {
+            assert_eq!(
+                a.get(k).map(|a| a.data.to_vec()),
+                want.get(k).map(|a| a.data.to_vec()),
+                "attribute {k}"
+            );
+        }
+        assert!(a.get(CTA_EXPECT_FLAGS).is_none());
     }
 }
