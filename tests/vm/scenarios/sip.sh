@@ -1,0 +1,394 @@
+#!/bin/bash
+# SIP scenarios, run inside the VM (chroot into the host's /).  $1 = scenario name, $2 = result dir.
+#   sip-<case>-<fam>-masq-<helper>   helper: none | kernel (nf_conntrack_sip + nf_nat_sip) | cthelperd
+#   case udp       sipp UAC (client ns) calls sipp UAS (server ns) over UDP; the server sends RTP to
+#                  the address and port of the SDP it received
+#        tcp       the same over TCP (sipp -t t1)
+#        register  the phone REGISTERs at the registrar, then a call from the server side (port 5070)
+#                  goes to the Contact the registrar received
+#        5media    an offer with five m= lines (audio video image audio video); media to all five
+#        tcpsplit  the INVITE of the tcp call split over two TCP segments (split_uac.py)
+#   fam v4 | v6
+# The router masquerades the client network (tests/vm/nft/router-masq.nft): the server's RTP and the
+# inbound INVITE can only reach the client through an expectation.  sipp's messages have fixed
+# Call-IDs, tags and branches, so the SIP text of a kernel run and a cthelperd run can be compared
+# byte for byte; sip/*.xml are the sipp scenarios, sip/sipcap.py reads the captures and sends media.
+# Exit 0 = PASS, 77 = SKIP, other = FAIL; the one-line reason is the last line of $RES/verdict.
+set -uo pipefail
+CASES_V4="udp tcp register 5media tcpsplit"
+CASES_V6="udp"
+if [[ ${1:-} == --list ]]; then
+  for h in none kernel cthelperd; do
+    for c in $CASES_V4; do echo "sip-$c-v4-masq-$h"; done
+    for c in $CASES_V6; do echo "sip-$c-v6-masq-$h"; done
+  done
+  exit 0
+fi
+NAME=$1 RES=$2
+source "$VMDIR/guest/lib.sh"
+SD=$VMDIR/scenarios/sip
+SIPCAP=(/usr/bin/python3 "$SD/sipcap.py")
+
+IFS=- read -r _ CASE FAM NET HELPER <<<"$NAME"
+W=/tmp/cthvm/$NAME
+rm -rf "$W"; mkdir -p "$W"
+PIDS=()
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  sleep 0.3
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+  [[ -n ${CTH_PID:-} ]] && kill -9 "$CTH_PID" 2>/dev/null
+  wait 2>/dev/null
+}
+trap cleanup EXIT
+verdict() { echo "$*" >>"$RES/verdict"; log "VERDICT: $*"; }
+queued() {
+  awk '{ n += $8 } END { if (NR) printf " [%d packets queued]", n }' /proc/net/netfilter/nfnetlink_queue 2>/dev/null
+}
+pass() { verdict "$*$(queued)"; exit 0; }
+fail() { verdict "$*"; exit 1; }
+
+if [[ $FAM == v4 ]]; then
+  SRV=10.0.2.2 CLI=10.0.1.2 RTR_S=10.0.2.1 IPV=4 ANSWER_IP=10.0.2.3
+  SRVH=$SRV CLIH=$CLI
+else
+  SRV=fd00:2::2 CLI=fd00:1::2 RTR_S=fd00:2::1 IPV=6 ANSWER_IP=fd00:2::3
+  SRVH="[$SRV]" CLIH="[$CLI]"
+fi
+[[ $NET == masq ]] || fail "bad scenario name $NAME (net must be masq)"
+case $CASE in
+  udp|register|5media) TR=UDP ;;
+  tcp|tcpsplit) TR=TCP ;;
+  *) fail "bad scenario name $NAME" ;;
+esac
+T=u1; [[ $TR == TCP ]] && T=t1
+V=; [[ $CASE == 5media ]] && V=-5media
+KEYS=(-key cli_host "$CLIH" -key srv_host "$SRVH" -key cli_ip "$CLI" -key srv_ip "$SRV"
+      -key ipv "$IPV" -key tr "$TR" -key answer_ip "$ANSWER_IP")
+log "scenario $NAME: case=$CASE fam=$FAM transport=$TR helper=$HELPER kernel=$KVER sipp=$(sipp -v 2>&1 | grep -o 'v[0-9.]*' | head -n 1)"
+
+# ------------------------------------------------------------------------------------- lab + helper
+net_setup "$NET" || fail "network setup failed"
+for m in nf_conntrack_sip nf_nat_sip; do
+  [[ -d /sys/module/$m ]] && [[ $HELPER != kernel ]] && fail "kernel module $m is loaded in a '$HELPER' boot"
+done
+CTH_LOG=$RES/cthelperd.log
+cth_ready() { grep -q . /proc/net/netfilter/nfnetlink_queue 2>/dev/null; }
+start_cthelperd() { # sets CTH_PID, CTH_MSG; returns 0 ready, 1 failure
+  CTH_PID= CTH_MSG=
+  [[ -n ${CTHELPERD:-} && -x $CTHELPERD ]] || { CTH_MSG="no cthelperd binary (CTHELPERD='${CTHELPERD:-}')"; return 1; }
+  echo "---- $(ts) start: $CTHELPERD run" >>"$CTH_LOG"
+  RUST_LOG=${CTH_RUST_LOG:-debug} "$CTHELPERD" run >>"$CTH_LOG" 2>&1 &
+  CTH_PID=$!
+  local i rc
+  for ((i = 0; i < 150; i++)); do
+    if ! kill -0 "$CTH_PID" 2>/dev/null; then
+      wait "$CTH_PID"; rc=$?
+      CTH_MSG="cthelperd exited with status $rc before binding a queue"; return 1
+    fi
+    cth_ready && return 0
+    sleep 0.2
+  done
+  CTH_MSG="cthelperd did not bind an NFQUEUE within 30 s"; return 1
+}
+case $HELPER in
+  none) ;;
+  kernel)
+    kmod nf_conntrack_sip && kmod nf_nat_sip || fail "modprobe nf_conntrack_sip nf_nat_sip failed"
+    nft -f "$VMDIR/nft/attach-sip.nft" || fail "loading attach-sip.nft failed"
+    ;;
+  cthelperd)
+    start_cthelperd || { cat "$CTH_LOG"; fail "$CTH_MSG"; }
+    log "attach ruleset: $REPO/nft/cthelperd.nft"
+    nft -f "$REPO/nft/cthelperd.nft" || fail "loading nft/cthelperd.nft failed"
+    ;;
+  *) fail "bad helper $HELPER" ;;
+esac
+nft list ruleset >"$RES/ruleset.txt"
+[[ $HELPER == cthelperd ]] && nfct helper list >"$RES/nfct-helpers.txt" 2>&1
+log "lab and helper ready"
+
+# ------------------------------------------------------------------------------------- captures
+# One set per call: SIP and media at both ends (tcpdump --immediate-mode: without it the kernel
+# hands packets over in blocks and the last ones are lost when tcpdump is stopped), expectation
+# events in the router.  Written to tmpfs ($W) and read there while they grow (the results share is
+# 9p with cache=loose: a reader may see a stale size), copied to $RES when the call is over.
+CAP_PIDS=()
+start_captures() { # $1 = suffix ("" or -ref)
+  local s=$1 i
+  ip netns exec server tcpdump --immediate-mode -U -n -i eth0 -w "$W/server$s.pcap" 'udp or tcp' 2>"$W/tcpdump-server$s.err" &
+  CAP_PIDS+=($!)
+  ip netns exec client tcpdump --immediate-mode -U -n -i eth0 -w "$W/client$s.pcap" 'udp or tcp' 2>"$W/tcpdump-client$s.err" &
+  CAP_PIDS+=($!)
+  conntrack -E expect >"$W/expect$s.events" 2>"$W/expect$s.err" &
+  CAP_PIDS+=($!)
+  PIDS+=("${CAP_PIDS[@]}")
+  for ((i = 0; i < 100; i++)); do
+    grep -q listening "$W/tcpdump-server$s.err" && grep -q listening "$W/tcpdump-client$s.err" && break
+    sleep 0.1
+  done
+  sleep 0.3   # let `conntrack -E` subscribe
+}
+stop_captures() {
+  local p
+  sleep 0.3
+  for p in "${CAP_PIDS[@]}"; do kill -INT "$p" 2>/dev/null; done
+  for p in "${CAP_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  CAP_PIDS=()
+}
+evidence() { # $1 = suffix: wire.norm, media.txt, expect.norm from the captures
+  local s=$1 f
+  for f in server$s.pcap client$s.pcap expect$s.events media-sent$s.txt; do
+    [[ -f $W/$f ]] && cp "$W/$f" "$RES/$f"
+  done
+  "${SIPCAP[@]}" evidence "$W/server$s.pcap" "$SRV" "$W/client$s.pcap" "$CLI" "$W/expect$s.events" "$RES" "$s"
+  log "---- expect$s.norm"; cat "$RES/expect$s.norm"
+  log "---- media$s.txt (RTP packets received in the client namespace: address port count)"; cat "$RES/media$s.txt"
+}
+listening() { # $1 = ns, $2 = udp|tcp, $3 = port
+  local i f=-Hlun; [[ $2 == tcp ]] && f=-Hltn
+  for ((i = 0; i < 100; i++)); do
+    ip netns exec "$1" ss $f "sport = :$3" | grep -q . && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# ------------------------------------------------------------------------------------- one call
+# call SUFFIX CALLER: the UAS (uas$V.xml) in the server namespace, the media sender (waits for the
+# ACK at the server, then sends 10 RTP packets to every m= line of the INVITE the server received),
+# the caller in the client namespace: "sipp" (uac$V.xml) or "split PORT MARK" / "whole PORT"
+# (split_uac.py).  When the sender is done the caller gets its cue to hang up (an INFO for sipp, a
+# file for split_uac.py): the BYE flushes the expectations, so it must not overtake the media.
+# Sets CRC (caller's exit status).
+call() {
+  local s=$1 kind=$2 p caller
+  start_captures "$s"
+  # the sender first: python starts slowly under TCG, let that overlap with the UAS's start
+  ip netns exec server "${SIPCAP[@]}" media "$W/server$s.pcap" "$SRV" ACK "$SRV" 10 40 >"$W/media-sent$s.txt" 2>&1 &
+  local media=$!; PIDS+=($media)
+  ip netns exec server sipp -sf "$SD/uas$V.xml" -t $T -i "$SRV" -p 5060 -m 1 -nostdin "${KEYS[@]}" \
+     -timeout 60s -trace_msg -message_file "$RES/uas$s.msg" -trace_err -error_file "$RES/uas$s.err" \
+     >"$W/uas$s.screen" 2>&1 &
+  local uas=$!; PIDS+=($uas)
+  listening server "${TR,,}" 5060 || fail "sipp UAS is not listening on ${TR,,}/5060"
+  local t0; t0=$(now_ms)
+  case $kind in
+    sipp)
+      log "caller: sipp -sf uac$V.xml -t $T"
+      ip netns exec client sipp -sf "$SD/uac$V.xml" -t $T -i "$CLI" -p 5060 -m 1 -nostdin -cid_str 'cth-call-%u' \
+         "${KEYS[@]}" -timeout 60s -timeout_error -trace_msg -message_file "$RES/uac$s.msg" \
+         -trace_err -error_file "$RES/uac$s.err" "$SRVH:5060" >"$W/uac$s.screen" 2>&1 &
+      caller=$! ;;
+    split|whole)
+      local port=$3 mark=${4:--}
+      log "caller: split_uac.py from port $port, INVITE split after the line '$mark' (- = not split)"
+      ip netns exec client /usr/bin/python3 "$SD/split_uac.py" "$SD/uac.xml" "$SRV" "$CLI" "$port" "$mark" 0.1 \
+         "$W/hangup$s" cli_host="$CLIH" srv_host="$SRVH" cli_ip="$CLI" srv_ip="$SRV" ipv="$IPV" tr="$TR" \
+         >"$RES/uac$s.log" 2>&1 &
+      caller=$! ;;
+  esac
+  PIDS+=($caller)
+  wait $media
+  log "media sender done after $(( $(now_ms) - t0 )) ms; cue the caller to hang up"
+  if [[ $kind == sipp ]]; then
+    # one write, so one datagram (bash's printf to /dev/udp writes line by line)
+    printf 'INFO sip:uac@%s:5060 SIP/2.0\r\nVia: SIP/2.0/%s %s:5099;branch=z9hG4bK-cth-media-over\r\nFrom: <sip:sip.sh@%s>;tag=sip.sh\r\nTo: <sip:uac@%s>\r\nCall-ID: cth-call-1\r\nCSeq: 1 INFO\r\nContent-Length: 0\r\n\r\n' \
+      "$CLIH" "$TR" "$CLIH" "$CLIH" "$CLIH" >"$W/info$s.txt"
+    ip netns exec client bash -c 'cat "$1" >"/dev/${2,,}/$3/5060"' _ "$W/info$s.txt" "$TR" "$CLI" \
+      || log "sending the INFO cue failed"
+  else
+    touch "$W/hangup$s"
+  fi
+  wait $caller; CRC=$?
+  [[ $kind == sipp ]] || cat "$RES/uac$s.log"
+  log "caller exit $CRC after $(( $(now_ms) - t0 )) ms"
+  for ((p = 0; p < 50; p++)); do kill -0 $uas 2>/dev/null || break; sleep 0.1; done
+  kill $uas 2>/dev/null
+  log "---- media-sent$s.txt"; cat "$W/media-sent$s.txt"
+  stop_captures
+  evidence "$s"
+}
+
+# streams SUFFIX: sets ARR and TOT — streams the server sent whose every packet reached the client at
+# the port of the client's own SDP (6000 + 2 i); also sets ARRIVED_LIST ("audio:10/10 video:0/10 ...")
+streams() {
+  local s=$1 i=0 kind addr port n sent arrived=0 total=0
+  ARRIVED_LIST=
+  while read -r _ sent kind addr port; do
+    [[ -n $sent ]] || continue
+    n=$(awk -v a="$CLI" -v p=$((6000 + 2 * i)) '$1 == a && $2 == p { print $3 }' "$RES/media$s.txt")
+    n=${n:-0}
+    ARRIVED_LIST+="${ARRIVED_LIST:+ }$kind:$n/$sent"
+    ((n == sent && sent > 0)) && ((arrived++))
+    ((total++)); ((i++))
+  done <<<"$(grep '^sent ' "$RES/media-sent$s.txt")"
+  ARR=$arrived TOT=$total
+}
+# sdp_addrs SUFFIX: the media addresses of the INVITE the server received (the sender used them)
+sdp_addrs() { awk '$1 == "sent" {print $4}' "$RES/media-sent$1.txt" | sort -u | tr '\n' ' ' | sed 's/ $//'; }
+# reached WHO WHAT SUFFIX: WHO (server|client) received a message starting with WHAT
+reached() {
+  awk -v who="$1" -v what="  $2" '$1 == who && $2 == "<" { getline l; if (index(l, what) == 1) f = 1 }
+    END { exit !f }' "$RES/wire$3.norm"
+}
+nexp() { grep -c '^NEW ' "$RES/expect$1.norm"; }
+compare() { # $1 = reference dir, $2 = reference suffix; files wire.norm expect.norm
+  local f
+  for f in wire expect; do
+    [[ -f $1/$f$2.norm ]] || fail "no kernel reference $1/$f$2.norm (run the kernel scenario in the same results dir)"
+    if ! diff -u "$1/$f$2.norm" "$RES/$f.norm" >"$RES/$f.diff"; then
+      head -n 60 "$RES/$f.diff"; fail "$f.norm differs from the kernel ALG's ($(basename "$1")/$f$2.norm; see $f.diff)"
+    fi
+  done
+}
+REF=$RESULTS/${NAME%-cthelperd}-kernel
+
+# ------------------------------------------------------------------------------------- cases
+case $CASE in
+udp|tcp|5media)
+  call "" sipp
+  streams ""
+  ADDRS=$(sdp_addrs "")
+  log "streams arrived: $ARR of $TOT ($ARRIVED_LIST); media addresses in the INVITE at the server: $ADDRS"
+  reached server INVITE "" || fail "the INVITE never reached the server (lab or signalling broken)"
+  ((TOT >= 1)) || fail "the media sender sent nothing (no ACK at the server or no m= line)"
+  if [[ $HELPER == none ]]; then
+    (($(nexp "") == 0)) || fail "expectations appeared without a helper"
+    ((ARR == 0)) && ! grep -q "^$CLI " "$RES/media.txt" \
+      || fail "media reached the client without a helper ($ARRIVED_LIST)"
+    pass "no RTP reached the client without a helper, as it must ($ARRIVED_LIST; call signalling exit $CRC; SDP address at the server $ADDRS)"
+  fi
+  ((CRC == 0)) || fail "the call failed with the $HELPER helper (caller exit $CRC)"
+  [[ $ADDRS == "$RTR_S" ]] || fail "the SDP address reaching the server is '$ADDRS', not the router's ($RTR_S)"
+  if [[ $CASE == 5media && $HELPER == kernel ]]; then
+    # The kernel's ALG handles the first three m= lines: their streams must arrive (the lab works),
+    # the last two must not.
+    [[ $ARRIVED_LIST =~ ^audio:([0-9]+)/10\ video:([0-9]+)/10\ image:([0-9]+)/10\ audio:([0-9]+)/10\ video:([0-9]+)/10$ ]] \
+      || fail "unexpected media record: $ARRIVED_LIST"
+    ((ARR == 3)) && [[ ${BASH_REMATCH[4]} == 0 && ${BASH_REMATCH[5]} == 0 ]] \
+      || fail "expected the kernel ALG to carry the first 3 streams and not the last 2: $ARRIVED_LIST"
+    pass "kernel ALG fails as expected: $ARR of $TOT streams ($ARRIVED_LIST; it looks at 3 m= lines), $(nexp "") expectation(s); reference recorded"
+  fi
+  ((ARR == TOT)) || fail "$ARR of $TOT media streams reached the client with the $HELPER helper ($ARRIVED_LIST)"
+  (($(nexp "") >= 2 * TOT)) || fail "media ok but only $(nexp "") expectation(s) for $TOT m= line(s)"
+  if [[ $HELPER == kernel ]]; then
+    pass "call ok, $ARR of $TOT stream(s) arrived ($ARRIVED_LIST), $(nexp "") expectation(s); reference recorded"
+  fi
+  if [[ $CASE == 5media ]]; then
+    # The kernel's ALG stops after 3 m= lines: its expectations must be ours for those lines.
+    [[ -f $REF/expect.norm && -f $REF/wire.norm ]] || fail "no kernel reference in $REF"
+    grep -vE " dport=600[6-9] " "$RES/expect.events" >"$W/expect-3lines.events"
+    "${SIPCAP[@]}" expect "$W/expect-3lines.events" >"$RES/expect-3lines.norm"
+    diff -u "$REF/expect.norm" "$RES/expect-3lines.norm" >"$RES/expect.diff" \
+      || { cat "$RES/expect.diff"; fail "expectations of m= lines 1-3 differ from the kernel ALG's (see expect.diff)"; }
+    EXTRA=$(grep -cE "^NEW .* dport=600[6-9] " "$RES/expect.norm")
+    ((EXTRA == 4)) || fail "expected 4 expectations (RTP+RTCP) for m= lines 4-5, found $EXTRA"
+    diff -u "$REF/wire.norm" "$RES/wire.norm" >"$RES/wire.diff" \
+      || { cat "$RES/wire.diff"; fail "wire.norm differs from the kernel ALG's (see wire.diff)"; }
+    pass "all $TOT streams arrived ($ARRIVED_LIST); SIP text identical to the kernel ALG's; expectations of m= lines 1-3 identical, lines 4-5 add $EXTRA the kernel lacks"
+  fi
+  compare "$REF" ""
+  pass "call ok, $ARR of $TOT stream(s) arrived ($ARRIVED_LIST); SIP text and expectations identical to the kernel ALG's"
+  ;;
+
+tcpsplit)
+  if [[ $HELPER == kernel ]]; then
+    # The reference: the same INVITE in one segment (the kernel ALG handles it), from port 5060 as
+    # cthelperd's split call; then the split one, from port 5062.
+    call -ref whole 5060
+    streams -ref
+    ((CRC == 0 && TOT == 1 && ARR == 1)) \
+      || fail "reference call (INVITE in one segment) failed with the kernel ALG: exit $CRC, $ARRIVED_LIST"
+    REFNOTE="the same INVITE in one segment: rewritten ($(sdp_addrs -ref)), $ARRIVED_LIST"
+    call "" split 5062 s=
+  else
+    call "" split 5060 s=
+  fi
+  streams ""
+  ADDRS=$(sdp_addrs "")
+  log "streams arrived: $ARR of $TOT ($ARRIVED_LIST); media addresses in the INVITE at the server: $ADDRS"
+  reached server INVITE "" || fail "the INVITE never reached the server (lab or signalling broken)"
+  grep -q '^INVITE part 2: ' "$RES/uac.log" || fail "the INVITE was not sent in two parts"
+  # the first two data segments from the client are the two parts
+  P1=$(sed -n 's/^INVITE part 1: \([0-9]*\) bytes.*/\1/p' "$RES/uac.log")
+  P2=$(sed -n 's/^INVITE part 2: \([0-9]*\) bytes.*/\1/p' "$RES/uac.log")
+  SEGS=$(tcpdump -nr "$W/client.pcap" "src host $CLI and tcp dst port 5060" 2>/dev/null \
+         | sed -n 's/.* length \([1-9][0-9]*\).*/\1/p' | head -n 2 | tr '\n' ' ')
+  [[ $SEGS == "$P1 $P2 " ]] || fail "the INVITE did not leave the client as two TCP segments of $P1 and $P2 bytes (saw: $SEGS)"
+  ((TOT == 1)) || fail "the media sender sent nothing"
+  if [[ $HELPER == none ]]; then
+    (($(nexp "") == 0)) || fail "expectations appeared without a helper"
+    ((ARR == 0)) || fail "media reached the client without a helper ($ARRIVED_LIST)"
+    pass "no RTP reached the client without a helper, as it must ($ARRIVED_LIST; caller exit $CRC)"
+  fi
+  if [[ $HELPER == kernel ]]; then
+    [[ $ADDRS == "$CLI" ]] || fail "the kernel ALG rewrote the split INVITE (SDP address at the server: $ADDRS)"
+    ((ARR == 0)) || fail "media reached the client although the split INVITE was not rewritten ($ARRIVED_LIST)"
+    pass "kernel ALG fails as expected: the INVITE split over 2 TCP segments reached the server unrewritten (c=$ADDRS), RTP $ARRIVED_LIST; $REFNOTE (reference recorded)"
+  fi
+  ((CRC == 0)) || fail "the call failed with cthelperd (caller exit $CRC)"
+  [[ $ADDRS == "$RTR_S" ]] || fail "the SDP address reaching the server is '$ADDRS', not the router's ($RTR_S)"
+  ((ARR == 1)) || fail "RTP did not reach the client ($ARRIVED_LIST)"
+  HELD=$(grep -c 'message continues past' "$CTH_LOG")
+  compare "$REF" "-ref"
+  pass "split INVITE rewritten (c=$ADDRS), RTP $ARRIVED_LIST, $HELD partial message(s) held; SIP text and expectations identical to the kernel ALG's for the unsplit INVITE"
+  ;;
+
+register)
+  start_captures ""
+  ip netns exec server sipp -sf "$SD/registrar.xml" -t $T -i "$SRV" -p 5060 -m 1 -nostdin "${KEYS[@]}" \
+     -timeout 30s -trace_msg -message_file "$RES/registrar.msg" -trace_err -error_file "$RES/registrar.err" \
+     >"$W/registrar.screen" 2>&1 &
+  PIDS+=($!)
+  listening server udp 5060 || fail "the registrar is not listening on udp/5060"
+  ip netns exec client sipp -sf "$SD/phone.xml" -oocsf "$SD/phone-ooc.xml" -t $T -i "$CLI" -p 5060 -m 1 -nostdin \
+     -cid_str 'cth-reg-%u' "${KEYS[@]}" -timeout 40s -trace_msg -message_file "$RES/phone.msg" \
+     -trace_err -error_file "$RES/phone.err" "$SRVH:5060" >"$W/phone.screen" 2>&1 &
+  PHONE=$!; PIDS+=($PHONE)
+  C=$("${SIPCAP[@]}" contact "$W/server.pcap" "$SRV" "$W/client.pcap" "$CLI" "SIP/2.0 200" 30) \
+    || fail "the phone got no 200 to its REGISTER ($C)"
+  read -r TO_ADDR TO_PORT <<<"$C"
+  [[ -n ${TO_ADDR:-} ]] || fail "no Contact in the REGISTER the registrar received"
+  TOH=$TO_ADDR; [[ $TOH == *:* ]] && TOH="[$TOH]"
+  log "registrar received Contact $TOH:$TO_PORT; calling it from $SRV port 5070"
+  sleep 0.2
+  CT=20; [[ $HELPER == none ]] && CT=8   # expected failure: short timeout
+  t0=$(now_ms)
+  ip netns exec server sipp -sf "$SD/caller.xml" -t $T -i "$SRV" -p 5070 -m 1 -nostdin -cid_str 'cth-in-%u' \
+     "${KEYS[@]}" -key to_host "$TOH" -key to_port "$TO_PORT" -timeout ${CT}s -timeout_error \
+     -trace_msg -message_file "$RES/caller.msg" -trace_err -error_file "$RES/caller.err" \
+     "$TOH:$TO_PORT" >"$W/caller.screen" 2>&1
+  CRC=$?
+  log "inbound caller exit $CRC after $(( $(now_ms) - t0 )) ms"
+  conntrack -L expect >"$RES/expect-list.txt" 2>/dev/null
+  kill "$PHONE" 2>/dev/null
+  stop_captures
+  evidence ""
+  reached server REGISTER "" || fail "the REGISTER never reached the registrar"
+  reached client "SIP/2.0 200" "" || fail "the registrar's 200 never reached the phone"
+  if [[ $HELPER == none ]]; then
+    (($(nexp "") == 0)) || fail "expectations appeared without a helper"
+    reached client INVITE "" && fail "the inbound INVITE reached the phone without a helper"
+    ((CRC != 0)) || fail "the inbound call succeeded without a helper"
+    pass "the inbound INVITE (to Contact $TOH:$TO_PORT) did not reach the phone without a helper, as it must (caller exit $CRC)"
+  fi
+  [[ $TO_ADDR == "$RTR_S" ]] || fail "the Contact reaching the registrar is $TO_ADDR, not the router's ($RTR_S)"
+  reached client INVITE "" || fail "the inbound INVITE never reached the phone with the $HELPER helper"
+  ((CRC == 0)) || fail "the inbound call failed with the $HELPER helper (caller exit $CRC)"
+  grep -q '^NEW .* class=0 helper=sip' "$RES/expect.norm" || fail "no signalling expectation (class 0) for the REGISTER"
+  # The 200 made it active with the registration's lifetime (expires=120 < the policy's 180 s).
+  SIG=$(grep ' class=0 ' "$RES/expect-list.txt" | head -n 1)
+  log "signalling expectation at the end: $SIG"
+  LIFE=${SIG%% *}
+  [[ $LIFE =~ ^[0-9]+$ ]] && ((LIFE <= 120)) && [[ $SIG != *INACTIVE* ]] \
+    || fail "the signalling expectation is not active with the registration's lifetime (<= 120 s): '$SIG'"
+  if [[ $HELPER == kernel ]]; then
+    pass "REGISTER (Contact $TOH:$TO_PORT at the registrar, active for ${LIFE} s) then inbound call ok, $(nexp "") expectation(s); reference recorded"
+  fi
+  compare "$REF" ""
+  pass "REGISTER (Contact $TOH:$TO_PORT, active for ${LIFE} s) then inbound call ok; SIP text and expectations identical to the kernel ALG's (activation by re-creation collapsed)"
+  ;;
+esac
+fail "no verdict"
