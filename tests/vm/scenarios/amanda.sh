@@ -108,9 +108,9 @@ PEER=$VMDIR/scenarios/amanda/peer.py
 SEED=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')   # stream contents differ every run
 ip netns exec client /usr/bin/python3 "$PEER" responder "$AMD" "$SEED" "$STREAMS" >"$RES/responder.log" 2>&1 &
 PIDS+=($!)
-ip netns exec server tcpdump -U -n -i eth0 -w "$RES/server.pcap" 'udp port 10080' 2>"$RES/tcpdump-server.err" &
+ip netns exec server tcpdump -U --immediate-mode -n -i eth0 -w "$RES/server.pcap" 'udp port 10080' 2>"$RES/tcpdump-server.err" &
 PIDS+=($!)
-ip netns exec client tcpdump -U -n -i eth0 -w "$RES/client.pcap" 'udp port 10080' 2>"$RES/tcpdump-client.err" &
+ip netns exec client tcpdump -U --immediate-mode -n -i eth0 -w "$RES/client.pcap" 'udp port 10080' 2>"$RES/tcpdump-client.err" &
 PIDS+=($!)
 conntrack -E expect >"$RES/expect.events" 2>"$RES/expect.events.err" &
 PIDS+=($!)

@@ -115,9 +115,9 @@ PIDS+=($!)
 
 # captures: the request at both ends (udp/69 only: the transfer runs between other ports);
 # expectation events in the router
-ip netns exec server tcpdump -U -n -i eth0 -w "$RES/server.pcap" 'udp port 69' 2>"$RES/tcpdump-server.err" &
+ip netns exec server tcpdump -U --immediate-mode -n -i eth0 -w "$RES/server.pcap" 'udp port 69' 2>"$RES/tcpdump-server.err" &
 PIDS+=($!)
-ip netns exec client tcpdump -U -n -i eth0 -w "$RES/client.pcap" 'udp port 69' 2>"$RES/tcpdump-client.err" &
+ip netns exec client tcpdump -U --immediate-mode -n -i eth0 -w "$RES/client.pcap" 'udp port 69' 2>"$RES/tcpdump-client.err" &
 PIDS+=($!)
 conntrack -E expect >"$RES/expect.events" 2>"$RES/expect.events.err" &
 PIDS+=($!)
