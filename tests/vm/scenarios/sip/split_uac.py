@@ -47,8 +47,9 @@ def build(tmpl, extra):
     for k, v in extra.items():
         head = head.replace(f"[{k}]", v)
     head = head.replace("[len]", "%5d" % len(body.encode()))
-    if "[" in head:
-        raise SystemExit(f"unreplaced keyword in: {head}")
+    left = re.search(r"\[[a-z_]+\]", head + body)
+    if left:
+        raise SystemExit(f"unreplaced keyword {left.group(0)} in: {head}")
     return (head + "\r\n\r\n" + body).encode()
 
 
