@@ -76,7 +76,7 @@ struct Plan {
     deferred: Vec<(Tuple, u8, Option<u16>, &'static str, Expectation)>,
     /// ctnetlink requests for what the verdict created (an expectation's
     /// lifetime).
-    after: Vec<crate::netlink::NfMsg>,
+    after: Vec<(crate::netlink::NfMsg, u16)>,
 }
 
 impl Plan {
@@ -203,8 +203,8 @@ impl Worker {
                 ],
             );
         }
-        for m in plan.after {
-            if let Err(e) = self.ct_request(m) {
+        for (m, flags) in plan.after {
+            if let Err(e) = self.ct_request(m, flags) {
                 debug!(queue = self.cfg.num, "after the verdict: {e}");
             }
         }
@@ -484,7 +484,7 @@ impl Worker {
                 info,
                 out.ct_timeout,
             );
-            match self.ct_request(msg) {
+            match self.ct_request(msg, 0) {
                 Ok(()) => state_written = true,
                 Err(e) => {
                     Metrics::inc(&shared.metrics.errors, &[("reason", "seqadj_update")]);
@@ -503,6 +503,21 @@ impl Worker {
                 || out.state.is_some()
                 || out.ct_timeout.is_some());
         let ct_attr = need_ct.then(|| ct::verdict_ct(hname, info, out.ct_timeout).into_bytes());
+        // The kernel reads NFQA_EXP only with NFQA_CT. Without it (the state
+        // went over ctnetlink with a sequence adjustment) the expectation is
+        // created over ctnetlink after the verdict instead.
+        let mut deferred = deferred;
+        let (first, first_raw) = if state_written {
+            if let Some(e) = first {
+                deferred.insert(0, e);
+            }
+            if let Some((_, fallback)) = first_raw {
+                plan.after.insert(0, (fallback, NLM_F_CREATE | NLM_F_EXCL));
+            }
+            (None, None)
+        } else {
+            (first, first_raw.map(|(raw, _)| raw))
+        };
         let exp_attr = first
             .as_ref()
             .map(|e| {
@@ -583,14 +598,14 @@ impl Worker {
         }
     }
 
-    fn ct_request(&mut self, msg: crate::netlink::NfMsg) -> Result<(), NlError> {
+    fn ct_request(&mut self, msg: crate::netlink::NfMsg, flags: u16) -> Result<(), NlError> {
         if self.ctsock.is_none() {
             let s = NfSocket::open()?;
             s.set_read_timeout(Some(Duration::from_secs(1)))?;
             self.ctsock = Some(s);
         }
         match self.ctsock.as_mut() {
-            Some(s) => s.request(msg, 0),
+            Some(s) => s.request(msg, flags),
             None => Err(NlError::Protocol("no ctnetlink socket".into())),
         }
     }
@@ -686,10 +701,12 @@ struct KernelEnv<'a> {
     first: Option<Expectation>,
     /// An NFQA_EXP made of listed attributes (a re-created expectation), when
     /// `first` is free.
-    first_raw: Option<Vec<u8>>,
+    /// (NFQA_EXP body, the IPCTNL_MSG_EXP_NEW that creates it instead when
+    /// the verdict cannot carry it).
+    first_raw: Option<(Vec<u8>, crate::netlink::NfMsg)>,
     deferred: Vec<Expectation>,
     /// ctnetlink requests to send after the verdict.
-    after: Vec<crate::netlink::NfMsg>,
+    after: Vec<(crate::netlink::NfMsg, u16)>,
     rng: &'a mut u32,
     metrics: &'a Metrics,
     /// NFQA_IFINDEX_OUTDEV of the packet.
@@ -711,7 +728,22 @@ impl Env for KernelEnv<'_> {
             Metrics::inc(&self.metrics.errors, &[("reason", "ctnetlink_socket")]);
             return Err(ExpectError::Refused);
         };
-        let r = exp_new(s, &self.ct.orig, self.ct.family(), self.ct.zone, exp);
+        let (family, zone) = (self.ct.family(), self.ct.zone);
+        let r = exp_new(s, &self.ct.orig, family, zone, exp);
+        if r.is_ok() && exp.helper.is_some() && self.first.is_none() && self.first_raw.is_none() {
+            // Kernels with the 2026 expectation fixes (Debian 6.1.187+) give
+            // the expected connection the named helper only for NFQA_EXP, not
+            // for IPCTNL_MSG_EXP_NEW. Created over ctnetlink first so a clash
+            // is seen (the NAT port search), then moved into the verdict.
+            let del = ct::exp_delete(&ct::exp_tuple_bytes(exp), family, zone);
+            match s.request(del, 0) {
+                Ok(()) => self.first = Some(exp.clone()),
+                Err(e) => debug!(
+                    helper = self.helper,
+                    "moving a helper expectation into the verdict: {e}"
+                ),
+            }
+        }
         let result = match r {
             Ok(()) => "created",
             Err(ExpectError::Clash) => "clash",
@@ -865,8 +897,11 @@ impl Env for KernelEnv<'_> {
             // only that path keeps the helper the expected connection gets
             // (see ct::exp_recreate_nfqa); its lifetime is set after the verdict.
             if del.is_ok() && self.first.is_none() && self.first_raw.is_none() {
-                self.first_raw = Some(ct::exp_recreate_nfqa(&e, flags));
-                self.after.push(set_timeout);
+                self.first_raw = Some((
+                    ct::exp_recreate_nfqa(&e, flags),
+                    ct::exp_recreate(&self.ct.orig, &e, flags, family),
+                ));
+                self.after.push((set_timeout, 0));
                 return true;
             }
             let new = del.and_then(|()| {
