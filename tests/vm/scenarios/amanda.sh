@@ -34,23 +34,7 @@ fi
 SPORT=800                 # the backup server's udp port (session i: SPORT+i; bsd auth uses reserved ports)
 W=/tmp/cthvm/$NAME        # tmpfs scratch (sync files)
 rm -rf "$W"; mkdir -p "$W/sync"
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  sleep 0.3
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-  [[ -n ${CTH_PID:-} ]] && kill -9 "$CTH_PID" 2>/dev/null
-  wait 2>/dev/null
-}
-trap cleanup EXIT
-verdict() { echo "$*" >>"$RES/verdict"; log "VERDICT: $*"; }
-queued() {   # packets the kernel queued to cthelperd (id_sequence, 8th field, per queue)
-  awk '{ n += $8 } END { if (NR) printf " [%d packets queued]", n }' /proc/net/netfilter/nfnetlink_queue 2>/dev/null
-}
-pass() { verdict "$*$(queued)"; exit 0; }
-fail() { verdict "$*"; exit 1; }
-skip() { verdict "$*"; exit 77; }
+source "$VMDIR/guest/scenario.sh"
 
 [[ $NET == dnat ]] || fail "bad scenario name $NAME"
 if [[ $FAM == v4 ]]; then
@@ -66,25 +50,6 @@ for m in nf_conntrack_amanda nf_nat_amanda; do
   [[ -d /sys/module/$m ]] && [[ $HELPER != kernel ]] && fail "kernel module $m is loaded in a '$HELPER' boot"
 done
 
-CTH_LOG=$RES/cthelperd.log
-cth_ready() { grep -q . /proc/net/netfilter/nfnetlink_queue 2>/dev/null; }
-start_cthelperd() { # sets CTH_PID, CTH_MSG; returns 0 ready, 1 failure
-  CTH_PID= CTH_MSG=
-  [[ -n ${CTHELPERD:-} && -x $CTHELPERD ]] || { CTH_MSG="no cthelperd binary (CTHELPERD='${CTHELPERD:-}')"; return 1; }
-  echo "---- $(ts) start: $CTHELPERD run" >>"$CTH_LOG"
-  RUST_LOG=${CTH_RUST_LOG:-debug} "$CTHELPERD" run >>"$CTH_LOG" 2>&1 &
-  CTH_PID=$!
-  local i rc
-  for ((i = 0; i < 150; i++)); do
-    if ! kill -0 "$CTH_PID" 2>/dev/null; then
-      wait "$CTH_PID"; rc=$?
-      CTH_MSG="cthelperd exited with status $rc before binding a queue"; return 1
-    fi
-    cth_ready && return 0
-    sleep 0.2
-  done
-  CTH_MSG="cthelperd did not bind an NFQUEUE within 30 s"; return 1
-}
 
 case $HELPER in
   none) ;;

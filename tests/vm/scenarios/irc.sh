@@ -36,22 +36,7 @@ HERE=$VMDIR/scenarios/irc
 IFS=- read -r _ CASE FAM NET HELPER <<<"$NAME"
 W=/tmp/cthvm/$NAME        # tmpfs scratch (configs, files, sync)
 rm -rf "$W"; mkdir -p "$W/sync" "$W/out" "$W/run"; chmod 777 "$W/run"
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  sleep 0.3
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-  [[ -n ${CTH_PID:-} ]] && kill -9 "$CTH_PID" 2>/dev/null
-  wait 2>/dev/null
-}
-trap cleanup EXIT
-verdict() { echo "$*" >>"$RES/verdict"; log "VERDICT: $*"; }
-queued() {
-  awk '{ n += $8 } END { if (NR) printf " [%d packets queued]", n }' /proc/net/netfilter/nfnetlink_queue 2>/dev/null
-}
-pass() { verdict "$*$(queued)"; exit 0; }
-fail() { verdict "$*"; exit 1; }
+source "$VMDIR/guest/scenario.sh"
 
 # ------------------------------------------------------------------------------------- the case
 # Addresses: SRV = the IRC server (and receiver), CLI = the sender's source address, ADV = what the
@@ -99,31 +84,11 @@ for m in nf_conntrack_irc nf_nat_irc; do
   [[ -d /sys/module/$m ]] && [[ $HELPER != kernel ]] && fail "kernel module $m is loaded in a '$HELPER' boot"
 done
 
-CTH_LOG=$RES/cthelperd.log
-cth_ready() { grep -q . /proc/net/netfilter/nfnetlink_queue 2>/dev/null; }
-start_cthelperd() { # sets CTH_PID, CTH_MSG; returns 0 ready, 1 failure
-  CTH_PID= CTH_MSG=
-  [[ -n ${CTHELPERD:-} && -x $CTHELPERD ]] || { CTH_MSG="no cthelperd binary (CTHELPERD='${CTHELPERD:-}')"; return 1; }
-  local args=()
-  if ((${#PARAMS[@]})); then
-    { echo "[helper.irc]"; for p in "${PARAMS[@]}"; do echo "${p%%=*} = ${p#*=}"; done; } >"$W/cthelperd.toml"
-    cp "$W/cthelperd.toml" "$RES/cthelperd.toml"
-    args=(-c "$W/cthelperd.toml")
-  fi
-  echo "---- $(ts) start: $CTHELPERD ${args[*]} run" >>"$CTH_LOG"
-  RUST_LOG=${CTH_RUST_LOG:-debug} "$CTHELPERD" "${args[@]}" run >>"$CTH_LOG" 2>&1 &
-  CTH_PID=$!
-  local i rc
-  for ((i = 0; i < 150; i++)); do
-    if ! kill -0 "$CTH_PID" 2>/dev/null; then
-      wait "$CTH_PID"; rc=$?
-      CTH_MSG="cthelperd exited with status $rc before binding a queue"; return 1
-    fi
-    cth_ready && return 0
-    sleep 0.2
-  done
-  CTH_MSG="cthelperd did not bind an NFQUEUE within 30 s"; return 1
-}
+if ((${#PARAMS[@]})); then   # cthelperd gets the same parameters as the kernel module
+  { echo "[helper.irc]"; for p in "${PARAMS[@]}"; do echo "${p%%=*} = ${p#*=}"; done; } >"$W/cthelperd.toml"
+  cp "$W/cthelperd.toml" "$RES/cthelperd.toml"
+  CTH_ARGS=(-c "$W/cthelperd.toml")
+fi
 
 case $HELPER in
   none) ;;

@@ -1,0 +1,43 @@
+# Shared by the scenario scripts (scenarios/<proto>.sh): sourced after lib.sh, with NAME, RES and W
+# (the scenario's tmpfs scratch dir) set.  Verdicts, clean-up of what the scenario started, and
+# starting cthelperd.
+PIDS=()          # background processes of the scenario, killed on exit
+CTH_ARGS=()      # extra arguments before `run` (e.g. -c CONFIG)
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  sleep 0.3
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+  [[ -n ${CTH_PID:-} ]] && kill -9 "$CTH_PID" 2>/dev/null
+  wait 2>/dev/null
+}
+trap cleanup EXIT
+verdict() { echo "$*" >>"$RES/verdict"; log "VERDICT: $*"; }
+# Packets the kernel queued to cthelperd in this scenario: id_sequence, the
+# 8th field of the queue's line (counts since the daemon bound the queue).
+queued() {
+  awk '{ n += $8 } END { if (NR) printf " [%d packets queued]", n }' /proc/net/netfilter/nfnetlink_queue 2>/dev/null
+}
+pass() { verdict "$*$(queued)"; exit 0; }
+fail() { verdict "$*"; exit 1; }
+skip() { verdict "$*"; exit 77; }
+
+CTH_LOG=$RES/cthelperd.log
+cth_ready() { grep -q . /proc/net/netfilter/nfnetlink_queue 2>/dev/null; }
+start_cthelperd() { # sets CTH_PID, CTH_MSG; returns 0 ready, 1 failure
+  CTH_PID= CTH_MSG=
+  [[ -n ${CTHELPERD:-} && -x $CTHELPERD ]] || { CTH_MSG="no cthelperd binary (CTHELPERD='${CTHELPERD:-}')"; return 1; }
+  echo "---- $(ts) start: $CTHELPERD ${CTH_ARGS[*]} run" >>"$CTH_LOG"
+  RUST_LOG=${CTH_RUST_LOG:-debug} "$CTHELPERD" "${CTH_ARGS[@]}" run >>"$CTH_LOG" 2>&1 &
+  CTH_PID=$!
+  local i rc
+  for ((i = 0; i < 150; i++)); do
+    if ! kill -0 "$CTH_PID" 2>/dev/null; then
+      wait "$CTH_PID"; rc=$?
+      CTH_MSG="cthelperd exited with status $rc before binding a queue"; return 1
+    fi
+    cth_ready && return 0
+    sleep 0.2
+  done
+  CTH_MSG="cthelperd did not bind an NFQUEUE within 30 s"; return 1
+}
