@@ -41,3 +41,35 @@ start_cthelperd() { # sets CTH_PID, CTH_MSG; returns 0 ready, 1 failure
   done
   CTH_MSG="cthelperd did not bind an NFQUEUE within 30 s"; return 1
 }
+
+# The kernel ALG of protocol $1 (nf_conntrack_$1, nf_nat_$1) must not be loaded in a none or
+# cthelperd boot.
+no_kernel_alg() {
+  local m
+  for m in nf_conntrack_$1 nf_nat_$1; do
+    [[ -d /sys/module/$m ]] && [[ $HELPER != kernel ]] && fail "kernel module $m is loaded in a '$HELPER' boot"
+  done
+  return 0
+}
+# The helper of this scenario's mode ($HELPER) for protocol $1: none; kernel = nf_conntrack_$1 +
+# nf_nat_$1 and tests/vm/nft/attach-$1.nft; cthelperd = `cthelperd run`, then the product ruleset
+# nft/cthelperd.nft.  Records the ruleset (and the registrations).
+setup_helper() {
+  local p=$1
+  case $HELPER in
+    none) ;;
+    kernel)
+      kmod nf_conntrack_$p && kmod nf_nat_$p || fail "modprobe nf_conntrack_$p nf_nat_$p failed"
+      nft -f "$VMDIR/nft/attach-$p.nft" || fail "loading attach-$p.nft failed"
+      ;;
+    cthelperd)
+      start_cthelperd || { cat "$CTH_LOG"; fail "$CTH_MSG"; }
+      log "attach ruleset: $REPO/nft/cthelperd.nft"
+      nft -f "$REPO/nft/cthelperd.nft" || fail "loading nft/cthelperd.nft failed"
+      ;;
+    *) fail "bad helper $HELPER" ;;
+  esac
+  nft list ruleset >"$RES/ruleset.txt"
+  [[ $HELPER == cthelperd ]] && nfct helper list >"$RES/nfct-helpers.txt" 2>&1
+  log "lab and helper ready"
+}

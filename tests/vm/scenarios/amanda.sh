@@ -46,27 +46,8 @@ log "scenario $NAME: fam=$FAM net=$NET helper=$HELPER streams=$STREAMS sessions=
 
 # ------------------------------------------------------------------------------------- lab + helper
 net_setup "$NET" || fail "network setup failed"
-for m in nf_conntrack_amanda nf_nat_amanda; do
-  [[ -d /sys/module/$m ]] && [[ $HELPER != kernel ]] && fail "kernel module $m is loaded in a '$HELPER' boot"
-done
-
-
-case $HELPER in
-  none) ;;
-  kernel)
-    kmod nf_conntrack_amanda && kmod nf_nat_amanda || fail "modprobe nf_conntrack_amanda nf_nat_amanda failed"
-    nft -f "$VMDIR/nft/attach-amanda.nft" || fail "loading attach-amanda.nft failed"
-    ;;
-  cthelperd)
-    start_cthelperd || { cat "$CTH_LOG"; grep -q "not built yet" "$CTH_LOG" && skip "$CTH_MSG"; fail "$CTH_MSG"; }
-    log "attach ruleset: $REPO/nft/cthelperd.nft"
-    nft -f "$REPO/nft/cthelperd.nft" || fail "loading nft/cthelperd.nft failed"
-    ;;
-  *) fail "bad helper $HELPER" ;;
-esac
-nft list ruleset >"$RES/ruleset.txt"
-[[ $HELPER == cthelperd ]] && nfct helper list >"$RES/nfct-helpers.txt" 2>&1
-log "lab and helper ready"
+no_kernel_alg amanda
+setup_helper amanda
 
 # ------------------------------------------------------------------------------------- amandad side
 PEER=$VMDIR/scenarios/amanda/peer.py

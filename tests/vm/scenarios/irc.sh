@@ -80,9 +80,7 @@ if [[ -n $BIND ]]; then   # a second client network (a home LAN address: 10 deci
   ip -n client addr add "$BIND/24" dev eth0 || fail "cannot add $BIND to the client"
   ip route add 192.168.100.0/24 dev vc || fail "cannot route 192.168.100.0/24 to the client"
 fi
-for m in nf_conntrack_irc nf_nat_irc; do
-  [[ -d /sys/module/$m ]] && [[ $HELPER != kernel ]] && fail "kernel module $m is loaded in a '$HELPER' boot"
-done
+no_kernel_alg irc
 
 if ((${#PARAMS[@]})); then   # cthelperd gets the same parameters as the kernel module
   { echo "[helper.irc]"; for p in "${PARAMS[@]}"; do echo "${p%%=*} = ${p#*=}"; done; } >"$W/cthelperd.toml"

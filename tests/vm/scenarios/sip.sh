@@ -55,25 +55,8 @@ log "scenario $NAME: case=$CASE fam=$FAM transport=$TR helper=$HELPER kernel=$KV
 
 # ------------------------------------------------------------------------------------- lab + helper
 net_setup "$NET" || fail "network setup failed"
-for m in nf_conntrack_sip nf_nat_sip; do
-  [[ -d /sys/module/$m ]] && [[ $HELPER != kernel ]] && fail "kernel module $m is loaded in a '$HELPER' boot"
-done
-case $HELPER in
-  none) ;;
-  kernel)
-    kmod nf_conntrack_sip && kmod nf_nat_sip || fail "modprobe nf_conntrack_sip nf_nat_sip failed"
-    nft -f "$VMDIR/nft/attach-sip.nft" || fail "loading attach-sip.nft failed"
-    ;;
-  cthelperd)
-    start_cthelperd || { cat "$CTH_LOG"; fail "$CTH_MSG"; }
-    log "attach ruleset: $REPO/nft/cthelperd.nft"
-    nft -f "$REPO/nft/cthelperd.nft" || fail "loading nft/cthelperd.nft failed"
-    ;;
-  *) fail "bad helper $HELPER" ;;
-esac
-nft list ruleset >"$RES/ruleset.txt"
-[[ $HELPER == cthelperd ]] && nfct helper list >"$RES/nfct-helpers.txt" 2>&1
-log "lab and helper ready"
+no_kernel_alg sip
+setup_helper sip
 
 # ------------------------------------------------------------------------------------- captures
 # One set per call: SIP and media at both ends (tcpdump --immediate-mode: without it the kernel

@@ -37,27 +37,8 @@ for c in in.tftpd tftp; do command -v $c >/dev/null || fail "$c not installed (t
 
 # ------------------------------------------------------------------------------------- lab + helper
 net_setup "$NET" || fail "network setup failed"
-for m in nf_conntrack_tftp nf_nat_tftp; do
-  [[ -d /sys/module/$m ]] && [[ $HELPER != kernel ]] && fail "kernel module $m is loaded in a '$HELPER' boot"
-done
-
-
-case $HELPER in
-  none) ;;
-  kernel)
-    kmod nf_conntrack_tftp && kmod nf_nat_tftp || fail "modprobe nf_conntrack_tftp nf_nat_tftp failed"
-    nft -f "$VMDIR/nft/attach-tftp.nft" || fail "loading attach-tftp.nft failed"
-    ;;
-  cthelperd)
-    start_cthelperd || { cat "$CTH_LOG"; grep -q "not built yet" "$CTH_LOG" && skip "$CTH_MSG"; fail "$CTH_MSG"; }
-    log "attach ruleset: $REPO/nft/cthelperd.nft"
-    nft -f "$REPO/nft/cthelperd.nft" || fail "loading nft/cthelperd.nft failed"
-    ;;
-  *) fail "bad helper $HELPER" ;;
-esac
-nft list ruleset >"$RES/ruleset.txt"
-[[ $HELPER == cthelperd ]] && nfct helper list >"$RES/nfct-helpers.txt" 2>&1
-log "lab and helper ready"
+no_kernel_alg tftp
+setup_helper tftp
 
 # ------------------------------------------------------------------------------------- server
 # in.tftpd: -L foreground listener, -s chroot to the root dir, -c allow WRQ to create files,
