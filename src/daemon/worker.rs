@@ -714,6 +714,29 @@ struct KernelEnv<'a> {
     route: &'a mut Option<RouteSocket>,
 }
 
+impl KernelEnv<'_> {
+    /// The expectations ctnetlink lists for this packet's master.
+    fn listed(&mut self) -> Vec<ct::ListedExp> {
+        let Some(s) = self.sock.as_mut() else {
+            return Vec::new();
+        };
+        match s.dump(ct::exp_dump_of(
+            &self.ct.orig,
+            self.ct.family(),
+            self.ct.zone,
+        )) {
+            Ok(l) => l.iter().filter_map(|m| ct::exp_listed(m.attrs())).collect(),
+            Err(e) => {
+                debug!(
+                    helper = self.helper,
+                    "listing the master's expectations: {e}"
+                );
+                Vec::new()
+            }
+        }
+    }
+}
+
 impl Env for KernelEnv<'_> {
     fn expect_related(&mut self, exp: &Expectation) -> Result<(), ExpectError> {
         if !self.ct.confirmed() {
@@ -800,26 +823,14 @@ impl Env for KernelEnv<'_> {
         if !self.ct.confirmed() {
             return n;
         }
-        let Some(s) = self.sock.as_mut() else {
-            return n;
-        };
         let (family, zone) = (self.ct.family(), self.ct.zone);
-        let listed = match s.dump(ct::exp_dump_of(&self.ct.orig, family, zone)) {
-            Ok(l) => l,
-            Err(e) => {
-                debug!(
-                    helper = self.helper,
-                    "listing the master's expectations: {e}"
-                );
-                return n;
-            }
-        };
-        for m in listed {
-            let Some((class, tuple)) = ct::exp_class_and_tuple(m.attrs()) else {
-                continue;
+        for e in self.listed() {
+            let Some(s) = self.sock.as_mut() else {
+                break;
             };
-            if u8::try_from(class).is_ok_and(|c| classes.contains(&c))
-                && s.request(ct::exp_delete(&tuple, family, zone), 0).is_ok()
+            if u8::try_from(e.class).is_ok_and(|c| classes.contains(&c))
+                && s.request(ct::exp_delete(&e.tuple_bytes(), family, zone), 0)
+                    .is_ok()
             {
                 n += 1;
             }
@@ -856,38 +867,19 @@ impl Env for KernelEnv<'_> {
             }
             return found;
         }
+        let (family, zone) = (self.ct.family(), self.ct.zone);
+        let Some(e) = self.listed().into_iter().find(|e| {
+            e.class == u32::from(class)
+                && e.tuple.proto == proto
+                && e.tuple.dst == dst
+                && e.tuple.dport == dport
+        }) else {
+            return false;
+        };
         let Some(s) = self.sock.as_mut() else {
             return false;
         };
-        let (family, zone) = (self.ct.family(), self.ct.zone);
-        let listed = match s.dump(ct::exp_dump_of(&self.ct.orig, family, zone)) {
-            Ok(l) => l,
-            Err(e) => {
-                debug!(
-                    helper = self.helper,
-                    "listing the master's expectations: {e}"
-                );
-                return false;
-            }
-        };
-        let Some(e) = listed
-            .iter()
-            .filter_map(|m| ct::exp_listed(m.attrs()))
-            .find(|e| {
-                e.class == u32::from(class)
-                    && e.tuple.proto == proto
-                    && e.tuple.dst == dst
-                    && e.tuple.dport == dport
-            })
-        else {
-            return false;
-        };
-        let tuple = e
-            .raw
-            .iter()
-            .find(|(k, _)| *k == ct::CTA_EXPECT_TUPLE)
-            .map(|(_, d)| d.clone())
-            .unwrap_or_default();
+        let tuple = e.tuple_bytes();
         const USERSPACE: u32 = 0x4;
         let set_timeout = ct::exp_set_timeout(&self.ct.orig, &e, family, zone, timeout);
         if e.flags & helpers::ExpectFlags::INACTIVE.0 != 0 {

@@ -353,22 +353,22 @@ pub fn put_expectation(w: &mut AttrWriter, exp: &Expectation) {
     }
 }
 
+/// An expectation message of `cmd`: `w`'s attributes plus CTA_EXPECT_ZONE
+/// when the zone is not the default one.
+fn exp_msg(cmd: u8, mut w: AttrWriter, family: u8, zone: Option<u16>) -> NfMsg {
+    if let Some(z) = zone.filter(|&z| z != 0) {
+        w.be16(CTA_EXPECT_ZONE, z);
+    }
+    NfMsg::new(NFNL_SUBSYS_CTNETLINK_EXP, cmd, family, 0, w.into_bytes())
+}
+
 /// IPCTNL_MSG_EXP_NEW for `exp` with the confirmed conntrack `master`
 /// (its original tuple), in conntrack zone `zone` when not the default.
 pub fn exp_new(master: &Tuple, exp: &Expectation, family: u8, zone: Option<u16>) -> NfMsg {
     let mut w = AttrWriter::new();
     put_tuple(&mut w, CTA_EXPECT_MASTER, master);
     put_expectation(&mut w, exp);
-    if let Some(z) = zone.filter(|&z| z != 0) {
-        w.be16(CTA_EXPECT_ZONE, z);
-    }
-    NfMsg::new(
-        NFNL_SUBSYS_CTNETLINK_EXP,
-        IPCTNL_MSG_EXP_NEW,
-        family,
-        0,
-        w.into_bytes(),
-    )
+    exp_msg(IPCTNL_MSG_EXP_NEW, w, family, zone)
 }
 
 /// The contents of `exp`'s CTA_EXPECT_TUPLE.
@@ -384,10 +384,7 @@ pub fn exp_tuple_bytes(exp: &Expectation) -> Vec<u8> {
 fn exp_by_tuple(cmd: u8, tuple: &[u8], family: u8, zone: Option<u16>) -> NfMsg {
     let mut w = AttrWriter::new();
     w.nest_raw(CTA_EXPECT_TUPLE, tuple);
-    if let Some(z) = zone.filter(|&z| z != 0) {
-        w.be16(CTA_EXPECT_ZONE, z);
-    }
-    NfMsg::new(NFNL_SUBSYS_CTNETLINK_EXP, cmd, family, 0, w.into_bytes())
+    exp_msg(cmd, w, family, zone)
 }
 
 /// IPCTNL_MSG_EXP_GET of the expectation with exactly `exp`'s tuple.
@@ -406,25 +403,7 @@ pub fn exp_delete(tuple: &[u8], family: u8, zone: Option<u16>) -> NfMsg {
 pub fn exp_dump_of(master: &Tuple, family: u8, zone: Option<u16>) -> NfMsg {
     let mut w = AttrWriter::new();
     put_tuple(&mut w, CTA_EXPECT_MASTER, master);
-    if let Some(z) = zone.filter(|&z| z != 0) {
-        w.be16(CTA_EXPECT_ZONE, z);
-    }
-    NfMsg::new(
-        NFNL_SUBSYS_CTNETLINK_EXP,
-        IPCTNL_MSG_EXP_GET,
-        family,
-        0,
-        w.into_bytes(),
-    )
-}
-
-/// (class, raw CTA_EXPECT_TUPLE contents) of a listed expectation.
-pub fn exp_class_and_tuple(attrs: Attrs<'_>) -> Option<(u32, Vec<u8>)> {
-    let class = attrs
-        .get(CTA_EXPECT_CLASS)
-        .and_then(|c| c.be32())
-        .unwrap_or(0);
-    Some((class, attrs.get(CTA_EXPECT_TUPLE)?.data.to_vec()))
+    exp_msg(IPCTNL_MSG_EXP_GET, w, family, zone)
 }
 
 /// A listed expectation of one master: what [`exp_recreate`] needs.
@@ -436,6 +415,17 @@ pub struct ListedExp {
     pub tuple: Tuple,
     /// Raw attributes as listed (without MASTER, ID, TIMEOUT).
     pub raw: Vec<(u16, Vec<u8>)>,
+}
+
+impl ListedExp {
+    /// The raw CTA_EXPECT_TUPLE contents (what a delete names).
+    pub fn tuple_bytes(&self) -> Vec<u8> {
+        self.raw
+            .iter()
+            .find(|(k, _)| *k == CTA_EXPECT_TUPLE)
+            .map(|(_, d)| d.clone())
+            .unwrap_or_default()
+    }
 }
 
 /// Reads one IPCTNL_MSG_EXP_NEW message of a dump.
@@ -488,13 +478,8 @@ pub fn exp_recreate(master: &Tuple, e: &ListedExp, flags: u32, family: u8) -> Nf
     let mut w = AttrWriter::new();
     put_tuple(&mut w, CTA_EXPECT_MASTER, master);
     put_listed(&mut w, e, flags);
-    NfMsg::new(
-        NFNL_SUBSYS_CTNETLINK_EXP,
-        IPCTNL_MSG_EXP_NEW,
-        family,
-        0,
-        w.into_bytes(),
-    )
+    // The zone is among the listed attributes already.
+    exp_msg(IPCTNL_MSG_EXP_NEW, w, family, None)
 }
 
 /// The contents of an NFQA_EXP that re-creates a listed expectation with
@@ -526,16 +511,7 @@ pub fn exp_set_timeout(
         }
     }
     w.be32(CTA_EXPECT_TIMEOUT, timeout);
-    if let Some(z) = zone.filter(|&z| z != 0) {
-        w.be16(CTA_EXPECT_ZONE, z);
-    }
-    NfMsg::new(
-        NFNL_SUBSYS_CTNETLINK_EXP,
-        IPCTNL_MSG_EXP_NEW,
-        family,
-        0,
-        w.into_bytes(),
-    )
+    exp_msg(IPCTNL_MSG_EXP_NEW, w, family, zone)
 }
 
 /// The master's original tuple of an expectation as ctnetlink lists it.
@@ -812,8 +788,9 @@ mod tests {
             nla(CTA_EXPECT_CLASS, &2u32.to_be_bytes()),
         ]
         .concat();
-        let (c, tb) = exp_class_and_tuple(Attrs::new(&listed)).unwrap();
-        assert_eq!((c, tb), (2, t));
+        let e = exp_listed(Attrs::new(&listed)).unwrap();
+        assert_eq!((e.class, e.tuple_bytes()), (2, t));
+        assert_eq!(e.tuple.dport, 5004);
     }
 
     #[test]
