@@ -73,3 +73,15 @@ setup_helper() {
   [[ $HELPER == cthelperd ]] && nfct helper list >"$RES/nfct-helpers.txt" 2>&1
   log "lab and helper ready"
 }
+
+# A cthelperd scenario's evidence files ($@, e.g. expect.norm wire.norm) must equal those of its
+# -kernel counterpart (run earlier in the same results dir); a difference fails with the diff.
+same_as_kernel() {
+  local ref=$RESULTS/${NAME%-cthelperd}-kernel f
+  for f in "$@"; do
+    [[ -f $ref/$f ]] || fail "no kernel reference $ref/$f (run the -kernel scenario in the same results dir)"
+    if ! diff -u "$ref/$f" "$RES/$f" >"$RES/$f.diff"; then
+      cat "$RES/$f.diff"; fail "$f differs from the kernel ALG's (see $f.diff)"
+    fi
+  done
+}

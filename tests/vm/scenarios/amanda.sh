@@ -162,11 +162,5 @@ fi
 if [[ $HELPER == kernel ]]; then
   pass "$NOK/$NSTREAMS streams ok, $NEXP expectations; ${REW:-}master timeout $TMO s; reference recorded"
 fi
-REF=$RESULTS/${NAME%-cthelperd}-kernel
-for f in expect.norm wire.norm; do
-  [[ -f $REF/$f ]] || fail "no kernel reference $REF/$f (run the -kernel scenario in the same results dir)"
-  if ! diff -u "$REF/$f" "$RES/$f" >"$RES/$f.diff"; then
-    cat "$RES/$f.diff"; fail "$f differs from the kernel ALG's (see $f.diff)"
-  fi
-done
+same_as_kernel expect.norm wire.norm
 pass "$NOK/$NSTREAMS streams ok; ${REW:-}master timeout $TMO s; expectations and CONNECT lines identical to the kernel ALG's"

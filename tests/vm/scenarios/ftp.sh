@@ -54,29 +54,8 @@ log "scenario $NAME: cmd=$CMD fam=$FAM net=$NET helper=$HELPER restart=$RESTART 
 
 # ------------------------------------------------------------------------------------- lab + helper
 net_setup "$NET" || fail "network setup failed"
-for m in nf_conntrack_ftp nf_nat_ftp; do
-  [[ -d /sys/module/$m ]] && [[ $HELPER != kernel ]] && fail "kernel module $m is loaded in a '$HELPER' boot"
-done
-
-
-case $HELPER in
-  none) ;;
-  kernel)
-    kmod nf_conntrack_ftp && kmod nf_nat_ftp || fail "modprobe nf_conntrack_ftp nf_nat_ftp failed"
-    nft -f "$VMDIR/nft/attach-ftp.nft" || fail "loading attach-ftp.nft failed"
-    ;;
-  cthelperd)
-    start_cthelperd; rc=$?
-    ((rc == 0)) || { cat "$CTH_LOG"; fail "$CTH_MSG"; }
-    # The product's own ruleset, unchanged.
-    log "attach ruleset: $REPO/nft/cthelperd.nft"
-    nft -f "$REPO/nft/cthelperd.nft" || fail "loading nft/cthelperd.nft failed"
-    ;;
-  *) fail "bad helper $HELPER" ;;
-esac
-nft list ruleset >"$RES/ruleset.txt"
-[[ $HELPER == cthelperd ]] && nfct helper list >"$RES/nfct-helpers.txt" 2>&1
-log "lab and helper ready"
+no_kernel_alg ftp
+setup_helper ftp
 
 # ------------------------------------------------------------------------------------- FTP server
 mkdir -p "$W/ftproot/pub" "$W/empty"; chmod 755 "$W/ftproot" "$W/ftproot/pub" "$W/empty"
@@ -238,11 +217,5 @@ if [[ $HELPER == kernel ]]; then
   pass "transfer ok (sha256 match), $NEXP expectation(s); reference recorded"
 fi
 # cthelperd: same expectations and same wire text as the kernel's ALG
-REF=$RESULTS/${NAME%-cthelperd}-kernel
-for f in expect.norm wire.norm; do
-  [[ -f $REF/$f ]] || fail "no kernel reference $REF/$f (run the -kernel scenario in the same results dir)"
-  if ! diff -u "$REF/$f" "$RES/$f" >"$RES/$f.diff"; then
-    cat "$RES/$f.diff"; fail "$f differs from the kernel ALG's (see $f.diff)"
-  fi
-done
+same_as_kernel expect.norm wire.norm
 pass "transfer ok (sha256 match); expectations and wire text identical to the kernel ALG's"

@@ -242,13 +242,7 @@ fi
 
 # cthelperd
 if [[ $FAM == v4 ]]; then
-  REF=$RESULTS/${NAME%-cthelperd}-kernel
-  for f in expect.norm wire.norm; do
-    [[ -f $REF/$f ]] || fail "no kernel reference $REF/$f (run the -kernel scenario in the same results dir)"
-    if ! diff -u "$REF/$f" "$RES/$f" >"$RES/$f.diff"; then
-      cat "$RES/$f.diff"; fail "$f differs from the kernel ALG's (see $f.diff)"
-    fi
-  done
+  same_as_kernel expect.norm wire.norm
   pass "$CASE ok; expectations and IRC text identical to the kernel ALG's"
 fi
 # IPv6: beyond the kernel.  The expectations must be the kernel's IPv4 ones (same case) with the
