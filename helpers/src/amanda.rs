@@ -61,17 +61,27 @@
 
 use crate::conn::{Dir, L4Proto};
 use crate::edit::Edit;
+use crate::event::Reason;
 use crate::expect::nat_find_port;
-use crate::expect::{ExpectError, ExpectFlags, ExpectNat, Expectation};
+use crate::expect::{ExpectError, ExpectNat, Expectation, SrcAddr};
+use crate::helper::HelperInfo;
 use crate::helper::{Env, Helper, Outcome, Packet};
-use crate::params::{ExpectPolicy, ParamKind, ParamSpec, ParamValue, Params};
-use crate::registry::HelperInfo;
+use crate::params::{ExpectPolicy, Param, Params};
 
 /// Longest payload a NAT rewrite may produce (minimal IP+UDP headers).
 const MAX_PAYLOAD: usize = 65535 - 28;
 
 /// Most digits of a port (`sizeof("65535") - 1`).
 const MAX_DIGITS: usize = 5;
+
+/// `master_timeout` of nf_conntrack_amanda.
+pub const MASTER_TIMEOUT: Param<u32> = Param::u32(
+    "master_timeout",
+    300,
+    1,
+    u32::MAX,
+    "seconds the amanda UDP connection lives after each reply",
+);
 
 pub static INFO: HelperInfo = HelperInfo {
     name: "amanda",
@@ -81,15 +91,7 @@ pub static INFO: HelperInfo = HelperInfo {
     default_ports: &[10080],
     policies: &[("amanda", 4, 180)],
     policies_from_params: None,
-    params: &[ParamSpec {
-        name: "master_timeout",
-        kind: ParamKind::U32 {
-            min: 1,
-            max: u32::MAX,
-        },
-        default: ParamValue::U32(300),
-        help: "seconds the amanda UDP connection lives after each reply",
-    }],
+    params: &[MASTER_TIMEOUT.spec],
     priv_len: 0,
     summary: "Amanda: DATA/MESG/INDEX/STATE streams of the CONNECT reply",
     build: |p, pol| Box::new(Amanda::new(p, pol)),
@@ -224,7 +226,7 @@ pub struct Amanda {
 impl Amanda {
     pub fn new(p: &Params, _policies: &[ExpectPolicy]) -> Self {
         Amanda {
-            master_timeout: p.u32("master_timeout"),
+            master_timeout: p.get(MASTER_TIMEOUT),
         }
     }
 
@@ -242,28 +244,24 @@ impl Amanda {
         p: &Port,
         env: &mut dyn Env,
         out: &mut Outcome,
+        made: &mut Vec<Expectation>,
     ) -> Result<(), ()> {
         let t = pkt.conn.tuple(Dir::Original);
         let mut exp = Expectation {
-            class: 0,
-            proto: L4Proto::Tcp,
-            src: Some(t.src),
-            dst: t.dst,
-            sport: None,
-            dport: p.port,
-            flags: ExpectFlags::NONE,
-            helper: None,
-            nat: None,
+            src: SrcAddr::Exact(t.src),
+            ..Expectation::new(0, L4Proto::Tcp, t.dst, p.port)
         };
         if !pkt.conn.nat() {
-            out.expect(env, exp, &p.stream.name());
+            if out.expect(env, &exp, &p.stream.name()) {
+                made.push(exp);
+            }
             return Ok(());
         }
-        exp.nat = Some(ExpectNat {
-            dir: Dir::Original,
-            saved_addr: pkt.conn.reply.src,
-            saved_port: p.port,
-        });
+        exp.nat = Some(ExpectNat::follow_master(
+            Dir::Original,
+            pkt.conn.reply.src,
+            p.port,
+        ));
         let port = match nat_find_port(env, &mut exp, p.port) {
             Ok(port) => port,
             Err(e) => {
@@ -271,16 +269,16 @@ impl Amanda {
                     ExpectError::Clash => "all ports in use".to_string(),
                     other => format!("expectation refused: {other:?}"),
                 };
-                out.event("nat_failed", format!("{}: {why}", p.stream.name()));
+                out.event(Reason::NatFailed, format!("{}: {why}", p.stream.name()));
                 return Err(());
             }
         };
+        made.push(exp);
         let text = port.to_string();
         let old = pkt.payload.get(p.off..p.off.saturating_add(p.len));
         if old != Some(text.as_bytes()) {
             out.edits.push(Edit::new(p.off, p.len, text));
         }
-        out.expectations.push(exp);
         Ok(())
     }
 }
@@ -299,25 +297,26 @@ impl Helper for Amanda {
         // nf_ct_refresh(ct, master_timeout * HZ), before anything is parsed.
         out.ct_timeout = self.master_timeout_for(pkt);
         if pkt.payload.is_empty() {
-            out.event("truncated", "empty reply");
+            out.event(Reason::Truncated, "empty reply");
             return out;
         }
         let parsed = parse(pkt.payload);
         if parsed.connect && !parsed.complete {
-            out.event("malformed", "CONNECT line without newline");
+            out.event(Reason::Malformed, "CONNECT line without newline");
             return out;
         }
         // Each digit run grows by at most 5 - 1 bytes.
         let grown = pkt.payload.len().saturating_add(parsed.ports.len() * 4);
         if pkt.conn.nat() && grown > MAX_PAYLOAD {
-            out.event("nat_failed", "rewritten packet too large");
+            out.event(Reason::NatFailed, "rewritten packet too large");
             out.drop = true;
             return out;
         }
+        let mut made = Vec::new();
         for p in &parsed.ports {
-            if self.decide(pkt, p, env, &mut out).is_err() {
-                for e in out.expectations.drain(..) {
-                    env.unexpect_related(&e);
+            if self.decide(pkt, p, env, &mut out, &mut made).is_err() {
+                for e in made.drain(..) {
+                    env.unexpect(&e);
                 }
                 out.edits.clear();
                 out.drop = true;
@@ -325,7 +324,7 @@ impl Helper for Amanda {
             }
         }
         if let Some((stream, why)) = parsed.bad {
-            out.event("malformed", format!("{}: {why}", stream.name()));
+            out.event(Reason::Malformed, format!("{}: {why}", stream.name()));
         }
         out
     }

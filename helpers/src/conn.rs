@@ -73,6 +73,84 @@ impl Dir {
     }
 }
 
+/// What conntrack says of a packet (`enum ip_conntrack_info` without the
+/// direction, which [`Dir`] carries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CtState {
+    /// Part of an established connection (IP_CT_ESTABLISHED[_REPLY]).
+    Established,
+    /// The first packet of a connection an expectation let in, or an ICMP
+    /// error about a connection (IP_CT_RELATED[_REPLY]).
+    Related,
+    /// A packet of a connection not yet seen in both directions (IP_CT_NEW).
+    New,
+}
+
+impl CtState {
+    /// From the kernel's `ip_conntrack_info` value (NFQA_CT_INFO): the
+    /// state and the direction. Unknown values are taken as established.
+    pub const fn from_ctinfo(v: u32) -> (CtState, Dir) {
+        match v {
+            0 => (CtState::Established, Dir::Original),
+            1 => (CtState::Related, Dir::Original),
+            2 => (CtState::New, Dir::Original),
+            3 => (CtState::Established, Dir::Reply),
+            4 => (CtState::Related, Dir::Reply),
+            _ => (CtState::Established, Dir::Original),
+        }
+    }
+    /// The kernel's `ip_conntrack_info` value for this state and `dir`.
+    pub const fn ctinfo(self, dir: Dir) -> u32 {
+        let reply = matches!(dir, Dir::Reply);
+        match (self, reply) {
+            (CtState::Established, false) => 0,
+            (CtState::Related, false) => 1,
+            (CtState::New, _) => 2,
+            (CtState::Established, true) => 3,
+            (CtState::Related, true) => 4,
+        }
+    }
+    pub const fn name(self) -> &'static str {
+        match self {
+            CtState::Established => "established",
+            CtState::Related => "related",
+            CtState::New => "new",
+        }
+    }
+}
+
+/// Conntrack status bits (`enum ip_conntrack_status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct CtStatus(pub u32);
+
+impl CtStatus {
+    /// An expected connection (it matched an expectation).
+    pub const EXPECTED: u32 = 1 << 0;
+    /// Packets have been seen both ways.
+    pub const SEEN_REPLY: u32 = 1 << 1;
+    pub const ASSURED: u32 = 1 << 2;
+    /// In the conntrack table (not the first packet's unconfirmed entry).
+    pub const CONFIRMED: u32 = 1 << 3;
+    pub const SRC_NAT: u32 = 1 << 4;
+    pub const DST_NAT: u32 = 1 << 5;
+    pub const NAT_MASK: u32 = Self::SRC_NAT | Self::DST_NAT;
+    pub const SEQ_ADJUST: u32 = 1 << 6;
+
+    pub const fn has(self, bit: u32) -> bool {
+        self.0 & bit != 0
+    }
+    pub const fn confirmed(self) -> bool {
+        self.has(Self::CONFIRMED)
+    }
+    pub const fn expected(self) -> bool {
+        self.has(Self::EXPECTED)
+    }
+    /// Any NAT (IPS_NAT_MASK).
+    pub const fn nat(self) -> bool {
+        self.has(Self::NAT_MASK)
+    }
+}
+
 /// One conntrack tuple. For GRE the "ports" are the call/key ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Tuple {

@@ -106,11 +106,12 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::conn::{Dir, L4Proto};
 use crate::edit::Edit;
+use crate::event::Reason;
 use crate::expect::nat_find_port;
-use crate::expect::{ExpectError, ExpectFlags, ExpectNat, Expectation};
+use crate::expect::{ExpectError, ExpectNat, Expectation, SrcAddr};
+use crate::helper::HelperInfo;
 use crate::helper::{Env, Helper, Outcome, Packet, PrivData};
-use crate::params::{ExpectPolicy, ParamKind, ParamSpec, ParamValue, Params};
-use crate::registry::HelperInfo;
+use crate::params::{ExpectPolicy, Param, Params};
 
 /// Bytes of private data the FTP helper uses.
 pub const STATE_LEN: usize = 20;
@@ -125,6 +126,13 @@ const MAX_PAYLOAD: usize = 65535 - 40;
 /// Longest IPv6 address text (INET6_ADDRSTRLEN - 1).
 const MAX_V6_TEXT: usize = 45;
 
+/// `loose` of nf_conntrack_ftp.
+pub const LOOSE: Param<bool> = Param::bool(
+    "loose",
+    false,
+    "accept PORT/PASV addresses other than the sender's (FTP bounce)",
+);
+
 pub static INFO: HelperInfo = HelperInfo {
     name: "ftp",
     l4: &[L4Proto::Tcp],
@@ -133,12 +141,7 @@ pub static INFO: HelperInfo = HelperInfo {
     default_ports: &[21],
     policies: &[("ftp", 1, 300)],
     policies_from_params: None,
-    params: &[ParamSpec {
-        name: "loose",
-        kind: ParamKind::Bool,
-        default: ParamValue::Bool(false),
-        help: "accept PORT/PASV addresses other than the sender's (FTP bounce)",
-    }],
+    params: &[LOOSE.spec],
     priv_len: STATE_LEN,
     summary: "FTP: PORT/EPRT and 227/229 data connections",
     build: |p, pol| Box::new(Ftp::new(p, pol)),
@@ -646,7 +649,7 @@ pub struct Ftp {
 impl Ftp {
     pub fn new(p: &Params, _policies: &[ExpectPolicy]) -> Self {
         Ftp {
-            loose: p.bool("loose"),
+            loose: p.get(LOOSE),
         }
     }
 
@@ -660,8 +663,9 @@ impl Ftp {
         let mut daddr = peer.dst;
         if advertised != me.src {
             if !self.loose {
-                out.event(
-                    "bounce",
+                out.event_by(
+                    Reason::Bounce,
+                    LOOSE.name(),
                     format!(
                         "{} {} advertises {advertised}, sender is {}",
                         dir.name(),
@@ -676,7 +680,7 @@ impl Ftp {
         let v6 = advertised.is_ipv6();
         if peer.src.is_ipv6() != v6 || daddr.is_ipv6() != v6 || peer.dst.is_ipv6() != v6 {
             out.event(
-                "family",
+                Reason::Family,
                 format!(
                     "{} {advertised} on a connection of the other family",
                     cmd.kind.name()
@@ -685,31 +689,24 @@ impl Ftp {
             return;
         }
         let mut exp = Expectation {
-            class: 0,
-            proto: L4Proto::Tcp,
-            src: Some(peer.src),
-            dst: daddr,
-            sport: None,
-            dport: cmd.port,
-            flags: ExpectFlags::NONE,
-            helper: None,
-            nat: None,
+            src: SrcAddr::Exact(peer.src),
+            ..Expectation::new(0, L4Proto::Tcp, daddr, cmd.port)
         };
         if !pkt.conn.nat() {
-            out.expect(env, exp, &cmd.kind.name());
+            out.expect(env, &exp, &cmd.kind.name());
             return;
         }
 
         // nf_nat_ftp(): the data connection goes to wherever this packet goes.
         let newaddr = peer.dst;
         exp.dst = newaddr;
-        exp.nat = Some(ExpectNat {
-            dir: dir.reverse(),
-            saved_addr: advertised,
-            saved_port: cmd.port,
-        });
+        exp.nat = Some(ExpectNat::follow_master(
+            dir.reverse(),
+            advertised,
+            cmd.port,
+        ));
         let Some(widest) = format_cmd(cmd.kind, newaddr, u16::MAX) else {
-            out.event("nat_failed", "address family cannot be written");
+            out.event(Reason::NatFailed, "address family cannot be written");
             out.drop = true;
             return;
         };
@@ -719,7 +716,7 @@ impl Ftp {
             .saturating_sub(cmd.len)
             .saturating_add(widest.len());
         if grown > MAX_PAYLOAD {
-            out.event("nat_failed", "rewritten packet too large");
+            out.event(Reason::NatFailed, "rewritten packet too large");
             out.drop = true;
             return;
         }
@@ -730,13 +727,13 @@ impl Ftp {
                     ExpectError::Clash => "all ports in use".to_string(),
                     other => format!("expectation refused: {other:?}"),
                 };
-                out.event("nat_failed", why);
+                out.event(Reason::NatFailed, why);
                 out.drop = true;
                 return;
             }
         };
         let Some(text) = format_cmd(cmd.kind, newaddr, port) else {
-            out.event("nat_failed", "address family cannot be written");
+            out.event(Reason::NatFailed, "address family cannot be written");
             out.drop = true;
             return;
         };
@@ -744,7 +741,6 @@ impl Ftp {
         if old != Some(text.as_bytes()) {
             out.edits.push(Edit::new(cmd.off, cmd.len, text));
         }
-        out.expectations.push(exp);
     }
 }
 
@@ -768,9 +764,9 @@ impl Helper for Ftp {
             match parse(payload, pkt.dir, pkt.conn.is_ipv6()) {
                 Parsed::NoMatch => {}
                 Parsed::Incomplete(kind) => {
-                    out.need_more = true;
+                    out.incomplete = Some(0);
                     out.event(
-                        "partial",
+                        Reason::Partial,
                         format!(
                             "{} split over segments ({} bytes so far)",
                             kind.name(),
@@ -780,7 +776,7 @@ impl Helper for Ftp {
                     return out;
                 }
                 Parsed::Malformed { kind, why } => {
-                    out.event("malformed", format!("{}: {why}", kind.name()));
+                    out.event(Reason::Malformed, format!("{}: {why}", kind.name()));
                 }
                 Parsed::Match(cmd) => self.decide(pkt, &cmd, env, &mut out),
             }

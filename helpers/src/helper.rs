@@ -1,12 +1,20 @@
 //! The interface between a protocol helper and whoever feeds it packets.
+//!
+//! A [`Helper`] gets a [`Packet`] — the connection as conntrack sees it, the
+//! payload, its private data — and an [`Env`], the conntrack expectation
+//! table and the few facts about the network it may ask for. It answers with
+//! an [`Outcome`]. Each protocol module exports a [`HelperInfo`] listed in
+//! [`crate::registry`].
 
-use crate::conn::{ConnView, Dir};
+use crate::conn::{ConnView, CtState, CtStatus, Dir, L4Proto};
 use crate::edit::Edit;
-use crate::expect::{ExpectError, Expectation};
-use crate::registry::HelperInfo;
+use crate::event::{Event, Reason};
+use crate::expect::{ExpectChange, ExpectError, Expectation};
+use crate::params::{ExpectPolicy, ParamSpec, Params};
+use std::net::IpAddr;
 
-/// The kernel's limit on a helper's private data (NF_CT_HELPER_PRIV_DATA_MAX… as
-/// enforced by nfnetlink_cthelper: NFCTH_PRIV_DATA_LEN ≤ 32).
+/// The kernel's limit on a helper's private data (NFCTH_PRIV_DATA_LEN ≤ 32,
+/// enforced by nfnetlink_cthelper).
 pub const PRIV_DATA_MAX: usize = 32;
 
 /// A helper's private per-connection state, as the kernel stores it in the
@@ -38,31 +46,50 @@ impl PrivData {
 pub struct Packet<'a> {
     pub conn: ConnView,
     pub dir: Dir,
+    /// New, established or related (`ip_conntrack_info` without the
+    /// direction).
+    pub ctinfo: CtState,
+    /// The conntrack's status bits.
+    pub status: CtStatus,
+    /// The conntrack zone (0: the default zone).
+    pub zone: u16,
     /// The L4 payload (after the TCP/UDP header), as it is on the wire at
-    /// the helper's hook: after NAT of the headers, before any edit.
+    /// the helper's hook: after NAT of the headers, before any edit. When
+    /// the flow core joined held segments, their payloads concatenated.
     pub payload: &'a [u8],
     /// The TCP sequence number of the first payload byte (None for UDP).
     pub tcp_seq: Option<u32>,
     /// The private data stored with the connection.
     pub state: PrivData,
+    /// The interface the packet leaves by (NFQA_IFINDEX_OUTDEV), when known.
+    pub outdev: Option<u32>,
 }
 
-/// Something worth a counter and a debug log line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Event {
-    /// Stable reason code, used as a metrics label (`bounce`, `malformed`…).
-    pub reason: &'static str,
-    /// Human readable detail for the log.
-    pub detail: String,
-}
-
-impl Event {
-    pub fn new(reason: &'static str, detail: impl Into<String>) -> Self {
-        Event {
-            reason,
-            detail: detail.into(),
+impl Packet<'static> {
+    /// A packet with nothing in it: an established, confirmed IPv4 TCP
+    /// connection 0.0.0.0:0 → 0.0.0.0:0 without NAT, empty payload, zero
+    /// state. Tests and fuzz targets fill in what they need with struct
+    /// update syntax (`Packet { conn, payload, ..Packet::EMPTY }`).
+    pub const EMPTY: Packet<'static> = {
+        let t = crate::conn::Tuple {
+            src: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            dst: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            proto: L4Proto::Tcp,
+            sport: 0,
+            dport: 0,
+        };
+        Packet {
+            conn: ConnView::plain(t),
+            dir: Dir::Original,
+            ctinfo: CtState::Established,
+            status: CtStatus(CtStatus::CONFIRMED | CtStatus::SEEN_REPLY),
+            zone: 0,
+            payload: &[],
+            tcp_seq: None,
+            state: PrivData::ZERO,
+            outdev: None,
         }
-    }
+    };
 }
 
 /// What a helper decided about one packet.
@@ -70,19 +97,20 @@ impl Event {
 pub struct Outcome {
     /// Edits of the payload, by offset into it; non-overlapping.
     pub edits: Vec<Edit>,
-    /// The expectations that were created (the [`Env`] accepted them).
-    pub expectations: Vec<Expectation>,
     /// New private data, when it changed.
     pub state: Option<PrivData>,
     /// The packet should be dropped (the kernel helper would return
     /// NF_DROP, e.g. when a NAT rewrite failed after its expectation was
     /// set up).
     pub drop: bool,
-    /// The payload ends inside a message the helper must see whole. A caller
-    /// that can hold this segment should call again with this payload and
-    /// the next in-order segment of the same direction concatenated (and the
-    /// same `tcp_seq`); a caller that cannot hold it lets the packet pass.
-    pub need_more: bool,
+    /// The payload from this offset on is an incomplete message the helper
+    /// must see whole (TCP only). What comes before it was handled: its
+    /// edits, expectations and the new state count. The flow core holds the
+    /// segment and calls again with the bytes from this offset followed by
+    /// the next in-order segment of the same direction (with `tcp_seq`
+    /// advanced by the offset and the new state); when it cannot hold, the
+    /// packet goes on with the edits made so far.
+    pub incomplete: Option<usize>,
     /// Counters and log lines.
     pub events: Vec<Event>,
     /// New remaining lifetime of the master connection, in seconds, where
@@ -93,28 +121,29 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub fn event(&mut self, reason: &'static str, detail: impl Into<String>) {
+    pub fn event(&mut self, reason: Reason, detail: impl Into<String>) {
         self.events.push(Event::new(reason, detail));
     }
+    /// An event caused by the helper parameter `param`.
+    pub fn event_by(&mut self, reason: Reason, param: &'static str, detail: impl Into<String>) {
+        self.events.push(Event::by_param(reason, param, detail));
+    }
     /// Asks `env` for `exp` where a kernel helper calls
-    /// `nf_ct_expect_related()` on a connection without NAT: the expectation
-    /// is reported when created; a refusal is counted (`expect_failed`, with
-    /// `what` in the detail) and the packet passes — the kernel drops it, we
-    /// fail open. Returns whether it was created.
+    /// `nf_ct_expect_related()` on a connection without NAT: a refusal is
+    /// counted (`expect_failed`, with `what` in the detail) and the packet
+    /// passes — the kernel drops it, we fail open. Returns whether it was
+    /// created.
     pub fn expect(
         &mut self,
         env: &mut dyn Env,
-        exp: Expectation,
+        exp: &Expectation,
         what: &dyn std::fmt::Display,
     ) -> bool {
-        match env.expect_related(&exp) {
-            Ok(()) => {
-                self.expectations.push(exp);
-                true
-            }
+        match env.expect(exp) {
+            Ok(()) => true,
             Err(e) => {
                 self.event(
-                    "expect_failed",
+                    Reason::ExpectFailed,
                     format!("{what} expectation refused: {e:?}"),
                 );
                 false
@@ -127,53 +156,51 @@ impl Outcome {
     }
 }
 
-/// The conntrack expectation table, as the helper sees it.
+/// The conntrack expectation table of the packet's master connection, and
+/// the facts about the network a helper may need. Every expectation a
+/// helper makes, removes or changes goes through here; the caller records
+/// what happened.
 pub trait Env {
-    /// Like `nf_ct_expect_related()`: create `exp` or say why not.
-    fn expect_related(&mut self, exp: &Expectation) -> Result<(), ExpectError>;
+    /// Like `nf_ct_expect_related()`: create `exp` for this packet's
+    /// connection or say why not.
+    fn expect(&mut self, exp: &Expectation) -> Result<(), ExpectError>;
+
+    /// Like `nf_ct_unexpect_related()` / `nf_ct_remove_expect()`: removes
+    /// the expectation of this connection with `exp`'s tuple and mask.
+    /// Returns whether there was one.
+    fn unexpect(&mut self, exp: &Expectation) -> bool;
+
+    /// The live expectations of this connection (those this packet made
+    /// included).
+    fn expectations(&mut self) -> Vec<Expectation>;
+
+    /// Changes the live expectation of this connection with `exp`'s tuple
+    /// and mask: clears flags, sets its remaining lifetime. Returns whether
+    /// there was one.
+    fn update(&mut self, exp: &Expectation, change: ExpectChange) -> bool;
+
     /// A random number (NAT port search).
     fn random_u32(&mut self) -> u32;
 
-    /// Like `nf_ct_unexpect_related()`: withdraws `exp`, which this packet
-    /// created through [`Env::expect_related`] (e.g. the RTP half of an
-    /// RTP/RTCP pair whose RTCP half was refused). The default does nothing.
-    fn unexpect_related(&mut self, exp: &Expectation) {
-        let _ = exp;
-    }
+    /// The interface index the route to `addr` leaves by (the kernel's FIB
+    /// lookup), when known.
+    fn route_oif(&mut self, addr: IpAddr) -> Option<u32>;
 
-    /// Like the SIP helper's `flush_expectations()`: removes the
-    /// expectations of this packet's master connection whose class is in
-    /// `classes`; returns how many went. The default removes nothing.
-    fn remove_expectations(&mut self, classes: &[u8]) -> usize {
-        let _ = classes;
-        0
-    }
+    /// When `broadcast` is the broadcast address of a local interface's
+    /// subnet, that subnet's prefix length (`nf_conntrack_broadcast_help`:
+    /// the answers to a broadcast come from any host of the subnet).
+    fn broadcast_prefix(&mut self, broadcast: IpAddr) -> Option<u8>;
 
-    /// Like the SIP helper's `refresh_signalling_expectation()`: finds an
-    /// expectation of this packet's master with `class`, `proto`, destination
-    /// `dst`/`dport` (the destination as created, i.e. after any NAT of the
-    /// expectation), clears its INACTIVE flag and sets its remaining
-    /// lifetime to `timeout` seconds. Returns whether one was found. The
-    /// default finds none.
-    fn refresh_expectation(
-        &mut self,
-        class: u8,
-        proto: crate::conn::L4Proto,
-        dst: std::net::IpAddr,
-        dport: u16,
-        timeout: u32,
-    ) -> bool {
-        let _ = (class, proto, dst, dport, timeout);
-        false
-    }
-
-    /// For the SIP helper's `sip_external_media`: whether the route to
-    /// `addr` leaves through the interface this packet leaves through
-    /// (`Some(true)`: no expectation is needed for media to `addr`). `None`
-    /// when unknown, which is also the default.
-    fn same_route_as_packet(&mut self, addr: std::net::IpAddr) -> Option<bool> {
-        let _ = addr;
-        None
+    /// Removes every expectation of this connection `pick` selects; returns
+    /// how many went.
+    fn unexpect_where(&mut self, pick: &dyn Fn(&Expectation) -> bool) -> usize {
+        let mut n = 0;
+        for e in self.expectations() {
+            if pick(&e) && self.unexpect(&e) {
+                n += 1;
+            }
+        }
+        n
     }
 }
 
@@ -182,4 +209,69 @@ pub trait Env {
 pub trait Helper: Send + Sync + std::fmt::Debug {
     fn info(&self) -> &'static HelperInfo;
     fn handle(&self, pkt: &Packet<'_>, env: &mut dyn Env) -> Outcome;
+}
+
+/// Static description of a helper, equal to the kernel module's defaults.
+#[derive(Debug)]
+pub struct HelperInfo {
+    /// Helper name (NFCTH_NAME, ≤ 15 bytes), as the kernel module names it.
+    pub name: &'static str,
+    /// The transport protocols it serves (one kernel registration each, per
+    /// address family).
+    pub l4: &'static [L4Proto],
+    /// Whether the protocol is handled over IPv4 / IPv6.
+    pub ipv4: bool,
+    pub ipv6: bool,
+    /// The ports new connections get the helper on. Empty for a helper that
+    /// only serves connections other helpers expect (H.245).
+    pub default_ports: &'static [u16],
+    /// (name, max_expected, timeout) per expectation class, the kernel's.
+    pub policies: &'static [(&'static str, u32, u32)],
+    pub params: &'static [ParamSpec],
+    /// For helpers whose kernel module derives its expectation policy from
+    /// module parameters (IRC: `max_dcc_channels`, `dcc_timeout`): the
+    /// policies the parameters give. Configuring the policy directly as
+    /// well is an error (they are one setting).
+    pub policies_from_params: Option<fn(&Params) -> Vec<ExpectPolicy>>,
+    /// Bytes of private data per connection (≤ 32).
+    pub priv_len: usize,
+    pub summary: &'static str,
+    /// Builds the helper from its parameters and (possibly user-tuned)
+    /// policies.
+    pub build: fn(&Params, &[ExpectPolicy]) -> Box<dyn Helper>,
+}
+
+impl HelperInfo {
+    pub fn default_policies(&self) -> Vec<ExpectPolicy> {
+        self.policies
+            .iter()
+            .map(|&(name, max_expected, timeout)| ExpectPolicy {
+                name: name.to_string(),
+                max_expected,
+                timeout,
+            })
+            .collect()
+    }
+    pub fn default_params(&self) -> Params {
+        Params::defaults(self.params)
+    }
+    /// The policies for `params` before any explicit override.
+    pub fn policies_for(&self, params: &Params) -> Vec<ExpectPolicy> {
+        match self.policies_from_params {
+            Some(f) => f(params),
+            None => self.default_policies(),
+        }
+    }
+    /// `tcp`, `udp` or `udp+tcp`.
+    pub fn l4_names(&self) -> String {
+        self.l4
+            .iter()
+            .map(|p| p.name())
+            .collect::<Vec<_>>()
+            .join("+")
+    }
+    /// The name of expectation class `class`, if the helper has it.
+    pub fn class_name(&self, class: u8) -> Option<&'static str> {
+        self.policies.get(usize::from(class)).map(|p| p.0)
+    }
 }

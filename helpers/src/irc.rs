@@ -91,11 +91,12 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::conn::{Dir, L4Proto};
 use crate::edit::Edit;
+use crate::event::Reason;
 use crate::expect::nat_find_port;
-use crate::expect::{ExpectError, ExpectFlags, ExpectNat, Expectation};
+use crate::expect::{ExpectError, ExpectNat, Expectation};
+use crate::helper::HelperInfo;
 use crate::helper::{Env, Helper, Outcome, Packet};
-use crate::params::{ExpectPolicy, ParamKind, ParamSpec, ParamValue, Params};
-use crate::registry::HelperInfo;
+use crate::params::{ExpectPolicy, Param, Params};
 use crate::text::{parse_decimal, starts_with_ignore_case};
 
 /// Bytes of the payload searched (`MAX_SEARCH_SIZE` in nf_conntrack_irc.c).
@@ -107,6 +108,23 @@ const MAX_PAYLOAD: usize = 65535 - 40;
 /// Longest IPv6 address text (INET6_ADDRSTRLEN - 1).
 const MAX_V6_TEXT: usize = 45;
 
+/// `max_dcc_channels` of nf_conntrack_irc (= the irc policy's max_expected).
+pub const MAX_DCC_CHANNELS: Param<u32> = Param::u32(
+    "max_dcc_channels",
+    8,
+    1,
+    255,
+    "most expected DCC connections per IRC session",
+);
+/// `dcc_timeout` of nf_conntrack_irc (= the irc policy's timeout).
+pub const DCC_TIMEOUT: Param<u32> = Param::u32(
+    "dcc_timeout",
+    300,
+    1,
+    u32::MAX,
+    "seconds an expected DCC connection waits to be opened",
+);
+
 pub static INFO: HelperInfo = HelperInfo {
     name: "irc",
     l4: &[L4Proto::Tcp],
@@ -115,23 +133,7 @@ pub static INFO: HelperInfo = HelperInfo {
     default_ports: &[6667],
     policies: &[("irc", 8, 300)],
     policies_from_params: Some(policies),
-    params: &[
-        ParamSpec {
-            name: "max_dcc_channels",
-            kind: ParamKind::U32 { min: 1, max: 255 },
-            default: ParamValue::U32(8),
-            help: "most expected DCC connections per IRC session",
-        },
-        ParamSpec {
-            name: "dcc_timeout",
-            kind: ParamKind::U32 {
-                min: 1,
-                max: u32::MAX,
-            },
-            default: ParamValue::U32(300),
-            help: "seconds an expected DCC connection waits to be opened",
-        },
-    ],
+    params: &[MAX_DCC_CHANNELS.spec, DCC_TIMEOUT.spec],
     priv_len: 0,
     summary: "IRC: DCC SEND/CHAT/MOVE/TSEND/SCHAT connections (IPv4 and IPv6)",
     build: |p, pol| Box::new(Irc::new(p, pol)),
@@ -141,8 +143,8 @@ pub static INFO: HelperInfo = HelperInfo {
 pub fn policies(p: &Params) -> Vec<ExpectPolicy> {
     vec![ExpectPolicy {
         name: "irc".to_string(),
-        max_expected: p.u32("max_dcc_channels"),
-        timeout: p.u32("dcc_timeout"),
+        max_expected: p.get(MAX_DCC_CHANNELS),
+        timeout: p.get(DCC_TIMEOUT),
     }]
 }
 
@@ -406,13 +408,14 @@ impl Irc {
         env: &mut dyn Env,
         out: &mut Outcome,
         grown: &mut usize,
+        made: &mut Vec<Expectation>,
     ) -> Result<(), ()> {
         let dir = pkt.dir;
         let me = pkt.conn.tuple(dir);
         let peer = pkt.conn.tuple(dir.reverse());
         if dcc.addr.is_ipv6() != me.src.is_ipv6() {
             out.event(
-                "family",
+                Reason::Family,
                 format!(
                     "DCC {} {} on a connection of the other family",
                     dcc.kind.name(),
@@ -423,7 +426,7 @@ impl Irc {
         }
         if (dcc.addr != me.src && dcc.addr != peer.dst) || dcc.port == 0 {
             out.event(
-                "forged",
+                Reason::Forged,
                 format!(
                     "DCC {} from {} advertises {}",
                     dcc.kind.name(),
@@ -433,34 +436,26 @@ impl Irc {
             );
             return Ok(());
         }
-        let mut exp = Expectation {
-            class: 0,
-            proto: L4Proto::Tcp,
-            src: None,
-            dst: peer.dst,
-            sport: None,
-            dport: dcc.port,
-            flags: ExpectFlags::NONE,
-            helper: None,
-            nat: None,
-        };
+        let mut exp = Expectation::new(0, L4Proto::Tcp, peer.dst, dcc.port);
         if !pkt.conn.nat() {
-            out.expect(env, exp, &format_args!("DCC {}", dcc.kind.name()));
+            if out.expect(env, &exp, &format_args!("DCC {}", dcc.kind.name())) {
+                made.push(exp);
+            }
             return Ok(());
         }
 
         // nf_nat_irc(): the peer connects to the client's NATed address.
         let newaddr = pkt.conn.reply.dst;
         exp.dst = newaddr;
-        exp.nat = Some(ExpectNat {
-            dir: Dir::Reply,
-            saved_addr: pkt.conn.orig.src,
-            saved_port: dcc.port,
-        });
+        exp.nat = Some(ExpectNat::follow_master(
+            Dir::Reply,
+            pkt.conn.orig.src,
+            dcc.port,
+        ));
         let widest = format_addr_port(newaddr, u16::MAX).len();
         *grown = grown.saturating_add(widest.saturating_sub(dcc.len));
         if pkt.payload.len().saturating_add(*grown) > MAX_PAYLOAD {
-            out.event("nat_failed", "rewritten packet too large");
+            out.event(Reason::NatFailed, "rewritten packet too large");
             return Err(());
         }
         let port = match nat_find_port(env, &mut exp, dcc.port) {
@@ -470,16 +465,16 @@ impl Irc {
                     ExpectError::Clash => "all ports in use".to_string(),
                     other => format!("expectation refused: {other:?}"),
                 };
-                out.event("nat_failed", why);
+                out.event(Reason::NatFailed, why);
                 return Err(());
             }
         };
+        made.push(exp);
         let text = format_addr_port(newaddr, port);
         let old = pkt.payload.get(dcc.off..dcc.off.saturating_add(dcc.len));
         if old != Some(text.as_bytes()) {
             out.edits.push(Edit::new(dcc.off, dcc.len, text));
         }
-        out.expectations.push(exp);
         Ok(())
     }
 }
@@ -497,9 +492,9 @@ impl Helper for Irc {
         }
         let parsed = parse(pkt.payload);
         if parsed.incomplete && parsed.found.is_empty() {
-            out.need_more = true;
+            out.incomplete = Some(0);
             out.event(
-                "partial",
+                Reason::Partial,
                 format!(
                     "DCC line split over segments ({} bytes so far)",
                     pkt.payload.len()
@@ -508,25 +503,29 @@ impl Helper for Irc {
             return out;
         }
         if parsed.incomplete {
-            out.event("partial", "DCC line cut at the end of the segment");
+            out.event(Reason::Partial, "DCC line cut at the end of the segment");
         }
         if parsed.cut {
             out.event(
-                "overlong",
+                Reason::TooLong,
                 format!("DCC line beyond the first {MAX_SEARCH_SIZE} bytes"),
             );
         }
         let mut grown = 0usize;
+        let mut made = Vec::new();
         for f in &parsed.found {
             match f {
                 Found::Malformed { kind, why } => {
-                    out.event("malformed", format!("DCC {}: {why}", kind.name()));
+                    out.event(Reason::Malformed, format!("DCC {}: {why}", kind.name()));
                 }
                 Found::Dcc(dcc) => {
-                    if self.decide(pkt, dcc, env, &mut out, &mut grown).is_err() {
+                    if self
+                        .decide(pkt, dcc, env, &mut out, &mut grown, &mut made)
+                        .is_err()
+                    {
                         // NF_DROP: nothing of this packet stays.
-                        for e in out.expectations.drain(..) {
-                            env.unexpect_related(&e);
+                        for e in made.drain(..) {
+                            env.unexpect(&e);
                         }
                         out.edits.clear();
                         out.drop = true;

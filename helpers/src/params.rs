@@ -1,6 +1,23 @@
 //! Expectation policies and per-helper parameters.
+//!
+//! A helper declares each parameter once, as a typed constant:
+//!
+//! ```
+//! use helpers::params::{Param, Params};
+//! pub const LOOSE: Param<bool> = Param::bool("loose", false, "allow FTP bounce");
+//! let p = Params::defaults(&[LOOSE.spec]);
+//! assert!(!p.get(LOOSE));
+//! ```
+//!
+//! The constant's `spec` goes into the helper's [`HelperInfo`] list (what
+//! the configuration accepts and `cthelperd helpers` prints); the helper
+//! reads the value through the same constant, so a misspelt parameter is a
+//! compile error, and a value can never be read with the wrong type.
+//!
+//! [`HelperInfo`]: crate::HelperInfo
 
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 
 /// One expectation class of a helper (NFCTH_POLICY_SET_*).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +64,79 @@ impl std::fmt::Display for ParamValue {
     }
 }
 
+/// The Rust type of a parameter's value.
+pub trait ParamType: Copy {
+    /// Never used in practice: `Param`'s constructors pair each type with a
+    /// default of that type.
+    const FALLBACK: Self;
+    fn from_value(v: ParamValue) -> Option<Self>;
+}
+impl ParamType for bool {
+    const FALLBACK: bool = false;
+    fn from_value(v: ParamValue) -> Option<bool> {
+        match v {
+            ParamValue::Bool(b) => Some(b),
+            ParamValue::U32(_) => None,
+        }
+    }
+}
+impl ParamType for u32 {
+    const FALLBACK: u32 = 0;
+    fn from_value(v: ParamValue) -> Option<u32> {
+        match v {
+            ParamValue::U32(n) => Some(n),
+            ParamValue::Bool(_) => None,
+        }
+    }
+}
+
+/// A typed parameter: its spec and the type of its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Param<T> {
+    pub spec: ParamSpec,
+    ty: PhantomData<T>,
+}
+
+impl Param<bool> {
+    pub const fn bool(name: &'static str, default: bool, help: &'static str) -> Self {
+        Param {
+            spec: ParamSpec {
+                name,
+                kind: ParamKind::Bool,
+                default: ParamValue::Bool(default),
+                help,
+            },
+            ty: PhantomData,
+        }
+    }
+}
+
+impl Param<u32> {
+    pub const fn u32(
+        name: &'static str,
+        default: u32,
+        min: u32,
+        max: u32,
+        help: &'static str,
+    ) -> Self {
+        Param {
+            spec: ParamSpec {
+                name,
+                kind: ParamKind::U32 { min, max },
+                default: ParamValue::U32(default),
+                help,
+            },
+            ty: PhantomData,
+        }
+    }
+}
+
+impl<T> Param<T> {
+    pub const fn name(&self) -> &'static str {
+        self.spec.name
+    }
+}
+
 /// Parameter values of one helper, defaults filled in.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Params(BTreeMap<&'static str, ParamValue>);
@@ -75,16 +165,40 @@ impl Params {
         self.0.insert(spec.name, v);
         Ok(())
     }
-    pub fn bool(&self, name: &str) -> bool {
-        matches!(self.0.get(name), Some(ParamValue::Bool(true)))
-    }
-    pub fn u32(&self, name: &str) -> u32 {
-        match self.0.get(name) {
-            Some(ParamValue::U32(n)) => *n,
-            _ => 0,
-        }
+    /// The value of `p`: as set, else its default. (A parameter a helper
+    /// reads but does not list gets its default; every helper's test checks
+    /// that its list and its reads agree.)
+    pub fn get<T: ParamType>(&self, p: Param<T>) -> T {
+        self.0
+            .get(p.spec.name)
+            .and_then(|v| T::from_value(*v))
+            .or_else(|| T::from_value(p.spec.default))
+            .unwrap_or(T::FALLBACK)
     }
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, ParamValue)> + '_ {
         self.0.iter().map(|(k, v)| (*k, *v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: Param<bool> = Param::bool("a", true, "");
+    const N: Param<u32> = Param::u32("n", 7, 1, 10, "");
+
+    #[test]
+    fn typed_get_and_set() {
+        let specs = [A.spec, N.spec];
+        let mut p = Params::defaults(&specs);
+        assert!(p.get(A));
+        assert_eq!(p.get(N), 7);
+        p.set(&specs, "n", ParamValue::U32(9)).unwrap();
+        assert_eq!(p.get(N), 9);
+        assert!(p.set(&specs, "n", ParamValue::U32(11)).is_err());
+        assert!(p.set(&specs, "n", ParamValue::Bool(true)).is_err());
+        assert!(p.set(&specs, "m", ParamValue::U32(1)).is_err());
+        // Not listed: the default.
+        assert_eq!(Params::default().get(N), 7);
     }
 }

@@ -1,19 +1,19 @@
-//! A configurable, recording [`Env`] for tests, proptests and fuzz targets.
+//! A configurable, recording [`Env`] for tests, proptests and fuzz targets
+//! (feature `testing`; the crate's own tests enable it).
 //!
 //! It stands in for the kernel's expectation table: it refuses what it is
 //! told to refuse, remembers every call, and keeps the expectations it
-//! accepted so flushes and withdrawals can be checked. The daemon and replay
+//! accepted so removals and changes can be checked. The daemon and replay
 //! have real tables and do not use it.
 
-use crate::conn::L4Proto;
-use crate::expect::{ExpectError, Expectation};
+use crate::expect::{ExpectChange, ExpectError, ExpectFlags, Expectation};
 use crate::helper::Env;
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
 
 #[derive(Debug, Default, Clone)]
 pub struct TestEnv {
-    // What to refuse.
+    // What to refuse / answer.
     /// Refuse every expectation with this error.
     pub fail: Option<ExpectError>,
     /// Answer `Clash` to every expectation.
@@ -22,32 +22,51 @@ pub struct TestEnv {
     pub clash_mask: u16,
     /// Answer `Clash` for these destination ports.
     pub clash: HashSet<u16>,
-    /// What `refresh_expectation` answers.
-    pub refresh_finds: bool,
-    /// What `same_route_as_packet` answers.
-    pub same_route: Option<bool>,
+    /// Live expectations of the connection that exist before the packet
+    /// (listed by `expectations()`, found by `update`/`unexpect`).
+    pub existing: Vec<Expectation>,
+    /// What `route_oif` answers, per address (absent: None).
+    pub routes: HashMap<IpAddr, u32>,
+    /// What `broadcast_prefix` answers, per address (absent: None).
+    pub broadcasts: HashMap<IpAddr, u8>,
     /// Random numbers to hand out first; after them a linear congruential
     /// sequence from `seed`.
     pub randoms: VecDeque<u32>,
     pub seed: u32,
 
     // What happened.
-    /// Every `expect_related` call, refused or not.
+    /// Every `expect` call, refused or not.
     pub calls: Vec<Expectation>,
-    /// The expectations accepted and not withdrawn or removed since.
+    /// The expectations accepted (and `existing` ones) not removed since.
     pub created: Vec<Expectation>,
     pub random_calls: usize,
+    /// Every `unexpect` call.
     pub unexpected: Vec<Expectation>,
-    /// `unexpect_related` calls for an expectation that was not live: a
-    /// helper bug.
+    /// `unexpect` calls for an expectation that was not live: a helper bug.
     pub unexpected_unknown: usize,
-    /// The class lists of `remove_expectations` calls.
+    /// Every `update` call.
+    pub updated: Vec<(Expectation, ExpectChange)>,
+    /// The classes each `unexpect_where` call selected (probed with one
+    /// expectation per class 0..8 — the helpers select by class).
     pub removed: Vec<Vec<u8>>,
-    pub refreshed: Vec<(u8, L4Proto, IpAddr, u16, u32)>,
+    /// Expectations created and not withdrawn since the last
+    /// [`TestEnv::take_made`]: what the last packet made.
+    pub made: Vec<Expectation>,
+}
+
+impl TestEnv {
+    /// The live expectations: `existing` plus those created since.
+    pub fn live(&self) -> impl Iterator<Item = &Expectation> {
+        self.existing.iter().chain(self.created.iter())
+    }
+    /// What was created (and not withdrawn) since the last call.
+    pub fn take_made(&mut self) -> Vec<Expectation> {
+        std::mem::take(&mut self.made)
+    }
 }
 
 impl Env for TestEnv {
-    fn expect_related(&mut self, exp: &Expectation) -> Result<(), ExpectError> {
+    fn expect(&mut self, exp: &Expectation) -> Result<(), ExpectError> {
         self.calls.push(exp.clone());
         if let Some(e) = self.fail {
             return Err(e);
@@ -55,8 +74,41 @@ impl Env for TestEnv {
         if self.clash_all || exp.dport & self.clash_mask != 0 || self.clash.contains(&exp.dport) {
             return Err(ExpectError::Clash);
         }
+        self.created.retain(|e| !e.same_as(exp));
         self.created.push(exp.clone());
+        self.made.retain(|e| !e.same_as(exp));
+        self.made.push(exp.clone());
         Ok(())
+    }
+    fn unexpect(&mut self, exp: &Expectation) -> bool {
+        self.unexpected.push(exp.clone());
+        if let Some(i) = self.made.iter().rposition(|e| e.same_as(exp)) {
+            self.made.remove(i);
+        }
+        if let Some(i) = self.created.iter().rposition(|e| e.same_as(exp)) {
+            self.created.remove(i);
+            return true;
+        }
+        if let Some(i) = self.existing.iter().position(|e| e.same_as(exp)) {
+            self.existing.remove(i);
+            return true;
+        }
+        self.unexpected_unknown += 1;
+        false
+    }
+    fn expectations(&mut self) -> Vec<Expectation> {
+        self.live().cloned().collect()
+    }
+    fn update(&mut self, exp: &Expectation, change: ExpectChange) -> bool {
+        self.updated.push((exp.clone(), change));
+        let mut found = false;
+        for e in self.existing.iter_mut().chain(self.created.iter_mut()) {
+            if e.same_as(exp) {
+                e.flags = ExpectFlags(e.flags.0 & !change.clear.0);
+                found = true;
+            }
+        }
+        found
     }
     fn random_u32(&mut self) -> u32 {
         self.random_calls += 1;
@@ -69,33 +121,25 @@ impl Env for TestEnv {
             .wrapping_add(1_013_904_223);
         self.seed
     }
-    fn unexpect_related(&mut self, exp: &Expectation) {
-        self.unexpected.push(exp.clone());
-        match self.created.iter().rposition(|e| e == exp) {
-            Some(i) => {
-                self.created.remove(i);
+    fn route_oif(&mut self, addr: IpAddr) -> Option<u32> {
+        self.routes.get(&addr).copied()
+    }
+    fn broadcast_prefix(&mut self, broadcast: IpAddr) -> Option<u8> {
+        self.broadcasts.get(&broadcast).copied()
+    }
+    fn unexpect_where(&mut self, pick: &dyn Fn(&Expectation) -> bool) -> usize {
+        let probe = |class: u8| Expectation {
+            class,
+            ..Expectation::new(class, crate::conn::L4Proto::Udp, IpAddr::from([0u8; 4]), 0)
+        };
+        self.removed
+            .push((0..8u8).filter(|&c| pick(&probe(c))).collect());
+        let mut n = 0;
+        for e in self.expectations() {
+            if pick(&e) && self.unexpect(&e) {
+                n += 1;
             }
-            None => self.unexpected_unknown += 1,
         }
-    }
-    fn remove_expectations(&mut self, classes: &[u8]) -> usize {
-        self.removed.push(classes.to_vec());
-        let before = self.created.len();
-        self.created.retain(|e| !classes.contains(&e.class));
-        before - self.created.len()
-    }
-    fn refresh_expectation(
-        &mut self,
-        class: u8,
-        proto: L4Proto,
-        dst: IpAddr,
-        dport: u16,
-        timeout: u32,
-    ) -> bool {
-        self.refreshed.push((class, proto, dst, dport, timeout));
-        self.refresh_finds
-    }
-    fn same_route_as_packet(&mut self, _addr: IpAddr) -> Option<bool> {
-        self.same_route
+        n
     }
 }

@@ -39,10 +39,11 @@
 //! None ([`INFO`]`.priv_len` = 0): TFTP needs no per-connection state.
 
 use crate::conn::{Dir, L4Proto};
-use crate::expect::{ExpectFlags, ExpectNat, Expectation};
+use crate::event::Reason;
+use crate::expect::{ExpectNat, Expectation, SrcAddr};
+use crate::helper::HelperInfo;
 use crate::helper::{Env, Helper, Outcome, Packet};
 use crate::params::{ExpectPolicy, Params};
-use crate::registry::HelperInfo;
 
 /// TFTP opcodes (RFC 1350, `TFTP_OPCODE_*`).
 pub const OP_RRQ: u16 = 1;
@@ -108,21 +109,15 @@ fn op_name(op: u16) -> &'static str {
 /// for a request on the connection of `pkt`.
 pub fn expectation(pkt: &Packet<'_>) -> Expectation {
     let t = pkt.conn.tuple(Dir::Reply);
-    let nat = pkt.conn.nat().then_some(ExpectNat {
-        dir: Dir::Reply,
-        saved_addr: pkt.conn.orig.src,
-        saved_port: pkt.conn.orig.sport,
-    });
+    let nat = pkt.conn.nat().then_some(ExpectNat::follow_master(
+        Dir::Reply,
+        pkt.conn.orig.src,
+        pkt.conn.orig.sport,
+    ));
     Expectation {
-        class: 0,
-        proto: L4Proto::Udp,
-        src: Some(t.src),
-        dst: t.dst,
-        sport: None,
-        dport: t.dport,
-        flags: ExpectFlags::NONE,
-        helper: None,
+        src: SrcAddr::Exact(t.src),
         nat,
+        ..Expectation::new(0, L4Proto::Udp, t.dst, t.dport)
     }
 }
 
@@ -149,14 +144,14 @@ impl Helper for Tftp {
         match parse(pkt.payload) {
             Parsed::Truncated => {
                 out.event(
-                    "truncated",
+                    Reason::Truncated,
                     format!("{} payload bytes, no opcode", pkt.payload.len()),
                 );
             }
             Parsed::Other(_) => {}
             Parsed::Request(op) => {
                 let exp = expectation(pkt);
-                out.expect(env, exp, &op_name(op));
+                out.expect(env, &exp, &op_name(op));
             }
         }
         out

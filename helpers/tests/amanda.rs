@@ -42,6 +42,7 @@ fn run(conn: ConnView, dir: Dir, payload: &[u8], env: &mut TestEnv) -> (Outcome,
         payload,
         tcp_seq: None,
         state: PrivData::ZERO,
+        ..Packet::EMPTY
     };
     let out = helper().handle(&pkt, env);
     let edited = edit::apply(payload, &out.edits).unwrap();
@@ -231,6 +232,7 @@ fn master_timeout() {
         payload: b"x",
         tcp_seq: None,
         state: PrivData::ZERO,
+        ..Packet::EMPTY
     };
     assert_eq!(helper().master_timeout_for(&pkt(Dir::Reply)), Some(300));
     assert_eq!(helper().master_timeout_for(&pkt(Dir::Original)), None);

@@ -37,6 +37,7 @@ proptest! {
             payload: &payload,
             tcp_seq: None,
             state: PrivData::ZERO,
+            ..Packet::EMPTY
         };
         let mut env = TestEnv { clash_mask: mask, seed, ..TestEnv::default() };
         let h = Amanda::new(&amanda::INFO.default_params(), &[]);

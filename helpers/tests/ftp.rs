@@ -66,6 +66,7 @@ fn run_at(
         payload,
         tcp_seq: Some(seq),
         state,
+        ..Packet::EMPTY
     };
     let before = env.created.len();
     let out = h.handle(&pkt, env);
@@ -893,6 +894,7 @@ fn no_tcp_seq_parses_without_state() {
         payload: b"PORT 192,168,1,10,4,1\r\n",
         tcp_seq: None,
         state: PrivData::ZERO,
+        ..Packet::EMPTY
     };
     let o = h.handle(&pkt, &mut env);
     assert_eq!(o.expectations.len(), 1);

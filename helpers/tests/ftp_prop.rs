@@ -55,7 +55,7 @@ proptest! {
         let h = Ftp::new(&params, &info.default_policies());
         let dir = if reply { Dir::Reply } else { Dir::Original };
         let state = if zero_state { PrivData::ZERO } else { PrivData(state) };
-        let pkt = Packet { conn, dir, payload: &payload, tcp_seq: seq, state };
+        let pkt = Packet { conn, dir, payload: &payload, tcp_seq: seq, state, ..Packet::EMPTY };
         let mut env = PropEnv { clash_mask, fail, seed, ..Default::default() };
         let out = h.handle(&pkt, &mut env);
         let edited = edit::apply(&payload, &out.edits).unwrap();
@@ -142,7 +142,7 @@ proptest! {
         let payload = format!("PORT {}\r\n", ftp::format_port(c4, port));
         let h = Ftp { loose: false };
         let mut env = PropEnv { clash_mask, fail: None, seed, ..Default::default() };
-        let pkt = Packet { conn, dir: Dir::Original, payload: payload.as_bytes(), tcp_seq: Some(1), state: PrivData::ZERO };
+        let pkt = Packet { conn, dir: Dir::Original, payload: payload.as_bytes(), tcp_seq: Some(1), state: PrivData::ZERO, ..Packet::EMPTY };
         let out = h.handle(&pkt, &mut env);
         if out.drop {
             prop_assert!(out.expectations.is_empty());

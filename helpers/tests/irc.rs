@@ -41,6 +41,7 @@ fn run(conn: ConnView, dir: Dir, payload: &[u8], env: &mut TestEnv) -> (Outcome,
         payload,
         tcp_seq: Some(1000),
         state: PrivData::ZERO,
+        ..Packet::EMPTY
     };
     let out = Irc.handle(&pkt, env);
     let edited = edit::apply(payload, &out.edits).unwrap();

@@ -35,6 +35,7 @@ proptest! {
             payload: &payload,
             tcp_seq: Some(1),
             state: PrivData::ZERO,
+            ..Packet::EMPTY
         };
         let mut env = TestEnv { clash_mask: mask, seed, ..TestEnv::default() };
         let out = Irc.handle(&pkt, &mut env);

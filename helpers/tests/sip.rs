@@ -51,6 +51,7 @@ fn run_with(
         payload,
         tcp_seq: tcp.then_some(1000),
         state,
+        ..Packet::EMPTY
     };
     let out = sip.handle(&pkt, env);
     // Every outcome's edits apply, and without NAT there are none.

@@ -154,6 +154,7 @@ fn check(
         payload,
         tcp_seq: tcp.then_some(7),
         state,
+        ..Packet::EMPTY
     };
     let out = sip.handle(&pkt, env);
     let edited = edit::apply(payload, &out.edits).expect("edits apply");

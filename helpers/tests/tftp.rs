@@ -22,6 +22,7 @@ fn run(conn: ConnView, dir: Dir, payload: &[u8], env: &mut TestEnv) -> Outcome {
         payload,
         tcp_seq: None,
         state: PrivData::ZERO,
+        ..Packet::EMPTY
     };
     let out = helper().handle(&pkt, env);
     assert!(out.edits.is_empty(), "TFTP never rewrites");

@@ -19,6 +19,7 @@ proptest! {
             payload: &payload,
             tcp_seq: None,
             state: PrivData::ZERO,
+            ..Packet::EMPTY
         };
         let mut env = TestEnv { clash_all: clash, ..TestEnv::default() };
         let out = Tftp.handle(&pkt, &mut env);

@@ -113,10 +113,11 @@ pub mod sdp;
 use std::net::IpAddr;
 
 use crate::conn::{ConnView, Dir, L4Proto};
-use crate::expect::{ExpectError, ExpectFlags, ExpectNat, Expectation};
+use crate::event::Reason;
+use crate::expect::{ExpectChange, ExpectError, ExpectFlags, ExpectNat, Expectation, SrcAddr};
+use crate::helper::HelperInfo;
 use crate::helper::{Env, Helper, Outcome, Packet, PrivData};
-use crate::params::{ExpectPolicy, ParamKind, ParamSpec, ParamValue, Params};
-use crate::registry::HelperInfo;
+use crate::params::{ExpectPolicy, Param, Params};
 use msg::{Framing, HostPort, Msg, Span, StartLine};
 use nat::Rewriter;
 
@@ -140,6 +141,30 @@ const MIN_LEN: usize = 11;
 pub const CLASS_SIGNALLING: u8 = 0;
 pub const MEDIA_CLASSES: [u8; 3] = [1, 2, 3];
 
+/// The parameters of nf_conntrack_sip, same names and defaults.
+pub const SIP_TIMEOUT: Param<u32> = Param::u32(
+    "sip_timeout",
+    3600,
+    1,
+    u32::MAX,
+    "timeout for the master SIP session (seconds)",
+);
+pub const SIP_DIRECT_SIGNALLING: Param<bool> = Param::bool(
+    "sip_direct_signalling",
+    true,
+    "expect incoming calls from registrar only",
+);
+pub const SIP_DIRECT_MEDIA: Param<bool> = Param::bool(
+    "sip_direct_media",
+    true,
+    "expect media streams between signalling endpoints only",
+);
+pub const SIP_EXTERNAL_MEDIA: Param<bool> = Param::bool(
+    "sip_external_media",
+    false,
+    "expect media streams between external endpoints",
+);
+
 pub static INFO: HelperInfo = HelperInfo {
     name: "sip",
     l4: &[L4Proto::Udp, L4Proto::Tcp],
@@ -154,33 +179,10 @@ pub static INFO: HelperInfo = HelperInfo {
     ],
     policies_from_params: None,
     params: &[
-        ParamSpec {
-            name: "sip_timeout",
-            kind: ParamKind::U32 {
-                min: 1,
-                max: u32::MAX,
-            },
-            default: ParamValue::U32(3600),
-            help: "timeout for the master SIP session (seconds)",
-        },
-        ParamSpec {
-            name: "sip_direct_signalling",
-            kind: ParamKind::Bool,
-            default: ParamValue::Bool(true),
-            help: "expect incoming calls from registrar only",
-        },
-        ParamSpec {
-            name: "sip_direct_media",
-            kind: ParamKind::Bool,
-            default: ParamValue::Bool(true),
-            help: "expect media streams between signalling endpoints only",
-        },
-        ParamSpec {
-            name: "sip_external_media",
-            kind: ParamKind::Bool,
-            default: ParamValue::Bool(false),
-            help: "expect media streams between external endpoints",
-        },
+        SIP_TIMEOUT.spec,
+        SIP_DIRECT_SIGNALLING.spec,
+        SIP_DIRECT_MEDIA.spec,
+        SIP_EXTERNAL_MEDIA.spec,
     ],
     priv_len: STATE_LEN,
     summary: "SIP: RTP/RTCP media and REGISTER signalling, UDP and TCP",
@@ -271,72 +273,96 @@ struct Ctx<'a, 'e> {
     v6: bool,
     nat: bool,
     proto: L4Proto,
+    /// The interface the packet leaves by (`sip_external_media`).
+    outdev: Option<u32>,
     env: &'e mut dyn Env,
     rw: Rewriter,
+    /// Expectations this packet made (withdrawn if it is dropped).
     created: Vec<Expectation>,
 }
 
 impl Ctx<'_, '_> {
+    /// `flush_expectations()`; expectations this packet made are forgotten
+    /// too (a BYE after an INVITE in one TCP segment).
+    fn flush(&mut self, classes: &[u8]) {
+        self.env.unexpect_where(&|e| classes.contains(&e.class));
+        self.created.retain(|e| !classes.contains(&e.class));
+    }
+    /// `refresh_signalling_expectation()`: the live expectation of `class`
+    /// to `dst`:`dport` over `proto` (its destination as created, after any
+    /// NAT) becomes active for `timeout` seconds.
+    fn refresh(
+        &mut self,
+        class: u8,
+        proto: L4Proto,
+        dst: IpAddr,
+        dport: u16,
+        timeout: u32,
+    ) -> bool {
+        let Some(e) = self
+            .env
+            .expectations()
+            .into_iter()
+            .find(|e| e.class == class && e.proto == proto && e.dst == dst && e.dport == dport)
+        else {
+            return false;
+        };
+        let change = ExpectChange {
+            clear: ExpectFlags::INACTIVE,
+            timeout: Some(timeout),
+        };
+        self.env.update(&e, change)
+    }
+    /// `sip_external_media`: the route to `addr` leaves by the interface
+    /// this packet leaves by (the kernel compares the route's device with
+    /// the packet's).
+    fn same_route_as_packet(&mut self, addr: IpAddr) -> bool {
+        let out = self.outdev;
+        out.is_some() && self.env.route_oif(addr) == out
+    }
+}
+
+/// The helper's own view of the table: every call passes through, and what
+/// this packet creates or withdraws is recorded (so the port search records
+/// what it created).
+impl Env for Ctx<'_, '_> {
     fn expect(&mut self, exp: &Expectation) -> Result<(), ExpectError> {
-        let r = self.env.expect_related(exp);
+        let r = self.env.expect(exp);
         if r.is_ok() {
             self.created.push(exp.clone());
         }
         r
     }
-    /// `flush_expectations()`; expectations this packet made are forgotten
-    /// too (a BYE after an INVITE in one TCP segment).
-    fn flush(&mut self, classes: &[u8]) {
-        Env::remove_expectations(self, classes);
-    }
-    fn unexpect(&mut self, exp: &Expectation) {
-        self.env.unexpect_related(exp);
-        if let Some(i) = self.created.iter().rposition(|e| e == exp) {
+    fn unexpect(&mut self, exp: &Expectation) -> bool {
+        if let Some(i) = self.created.iter().rposition(|e| e.same_as(exp)) {
             self.created.remove(i);
         }
+        self.env.unexpect(exp)
     }
-}
-
-/// The helper's own view of the table: every call passes through the
-/// bookkeeping above (so the port search records what it created).
-impl Env for Ctx<'_, '_> {
-    fn expect_related(&mut self, exp: &Expectation) -> Result<(), ExpectError> {
-        self.expect(exp)
+    fn expectations(&mut self) -> Vec<Expectation> {
+        self.env.expectations()
+    }
+    fn update(&mut self, exp: &Expectation, change: ExpectChange) -> bool {
+        self.env.update(exp, change)
     }
     fn random_u32(&mut self) -> u32 {
         self.env.random_u32()
     }
-    fn unexpect_related(&mut self, exp: &Expectation) {
-        self.unexpect(exp);
+    fn route_oif(&mut self, addr: IpAddr) -> Option<u32> {
+        self.env.route_oif(addr)
     }
-    fn remove_expectations(&mut self, classes: &[u8]) -> usize {
-        let n = self.env.remove_expectations(classes);
-        self.created.retain(|e| !classes.contains(&e.class));
-        n
-    }
-    fn refresh_expectation(
-        &mut self,
-        class: u8,
-        proto: L4Proto,
-        dst: std::net::IpAddr,
-        dport: u16,
-        timeout: u32,
-    ) -> bool {
-        self.env
-            .refresh_expectation(class, proto, dst, dport, timeout)
-    }
-    fn same_route_as_packet(&mut self, addr: std::net::IpAddr) -> Option<bool> {
-        self.env.same_route_as_packet(addr)
+    fn broadcast_prefix(&mut self, broadcast: IpAddr) -> Option<u8> {
+        self.env.broadcast_prefix(broadcast)
     }
 }
 
 impl Sip {
     pub fn new(p: &Params, _policies: &[ExpectPolicy]) -> Self {
         Sip {
-            sip_timeout: p.u32("sip_timeout").max(1),
-            direct_signalling: p.bool("sip_direct_signalling"),
-            direct_media: p.bool("sip_direct_media"),
-            external_media: p.bool("sip_external_media"),
+            sip_timeout: p.get(SIP_TIMEOUT).max(1),
+            direct_signalling: p.get(SIP_DIRECT_SIGNALLING),
+            direct_media: p.get(SIP_DIRECT_MEDIA),
+            external_media: p.get(SIP_EXTERNAL_MEDIA),
         }
     }
 
@@ -373,7 +399,7 @@ impl Sip {
                 ];
                 if known.iter().any(|k| method.eq_ignore_ascii_case(k)) {
                     let Some((cseq, _)) = cseq else {
-                        out.event("malformed", "request without a CSeq number");
+                        out.event(Reason::Malformed, "request without a CSeq number");
                         return Ok(());
                     };
                     let is = |k: &[u8]| method.eq_ignore_ascii_case(k);
@@ -392,7 +418,7 @@ impl Sip {
             }
             StartLine::Response { code } => {
                 let Some((cseq, used)) = cseq else {
-                    out.event("malformed", "response without a CSeq number");
+                    out.event(Reason::Malformed, "response without a CSeq number");
                     return Ok(());
                 };
                 let Some(h) = cseq_hdr else { return Ok(()) };
@@ -437,7 +463,7 @@ impl Sip {
         }
         if s.ignored_media > 0 {
             out.event(
-                "too_many_media",
+                Reason::TooManyMedia,
                 format!(
                     "{} m= lines past {} ignored",
                     s.ignored_media,
@@ -455,7 +481,7 @@ impl Sip {
                 continue;
             };
             let Some(port) = media.port else {
-                out.event("malformed", format!("m= line {i}: bad port"));
+                out.event(Reason::Malformed, format!("m= line {i}: bad port"));
                 continue;
             };
             if port == 0 {
@@ -463,20 +489,23 @@ impl Sip {
             }
             if port < 1024 {
                 out.event(
-                    "low_port",
+                    Reason::LowPort,
                     format!("m= line {i}: media port {port} < 1024 refused"),
                 );
                 continue;
             }
             if media.conn_other && media.conn.is_none() {
                 out.event(
-                    "family",
+                    Reason::Family,
                     format!("m= line {i}: media address of another family or a name"),
                 );
                 continue;
             }
             let Some(addr) = media.conn.or(s.conn).map(|c| c.addr) else {
-                out.event("malformed", format!("m= line {i}: no connection address"));
+                out.event(
+                    Reason::Malformed,
+                    format!("m= line {i}: no connection address"),
+                );
                 continue;
             };
             if addr.is_unspecified() {
@@ -486,31 +515,37 @@ impl Sip {
             let mut saddr = None;
             if self.direct_media {
                 if addr != me.src {
+                    out.event_by(
+                        Reason::Withheld,
+                        SIP_DIRECT_MEDIA.name(),
+                        format!(
+                            "m= line {i}: media address {addr} is not the sender's ({}): no expectation",
+                            me.src
+                        ),
+                    );
                     continue;
                 }
                 saddr = Some(peer.src);
-            } else if self.external_media && cx.env.same_route_as_packet(addr) == Some(true) {
+            } else if self.external_media && cx.same_route_as_packet(addr) {
+                out.event_by(
+                    Reason::Withheld,
+                    SIP_EXTERNAL_MEDIA.name(),
+                    format!("m= line {i}: media address {addr} is routed like the signalling: no expectation"),
+                );
                 continue;
             }
             let base = port & !1;
             let rtcp_port = media.rtcp.map_or(base + 1, |r| r.port);
             if rtcp_port < 1024 {
                 out.event(
-                    "low_port",
+                    Reason::LowPort,
                     format!("m= line {i}: RTCP port {rtcp_port} < 1024 refused"),
                 );
                 continue;
             }
             let mut rtp = Expectation {
-                class,
-                proto: L4Proto::Udp,
-                src: saddr,
-                dst: addr,
-                sport: None,
-                dport: base,
-                flags: ExpectFlags::NONE,
-                helper: None,
-                nat: None,
+                src: SrcAddr::from_option(saddr),
+                ..Expectation::new(class, L4Proto::Udp, addr, base)
             };
             let mut rtcp = Expectation {
                 dport: rtcp_port,
@@ -522,10 +557,16 @@ impl Sip {
                         Ok(()) => {}
                         Err(e) => {
                             cx.unexpect(&rtp);
-                            out.event("expect_failed", format!("RTCP expectation refused: {e:?}"));
+                            out.event(
+                                Reason::ExpectFailed,
+                                format!("RTCP expectation refused: {e:?}"),
+                            );
                         }
                     },
-                    Err(e) => out.event("expect_failed", format!("RTP expectation refused: {e:?}")),
+                    Err(e) => out.event(
+                        Reason::ExpectFailed,
+                        format!("RTP expectation refused: {e:?}"),
+                    ),
                 }
                 continue;
             }
@@ -533,21 +574,10 @@ impl Sip {
             let new_addr = if me.src == peer.dst { addr } else { peer.dst };
             rtp.dst = new_addr;
             rtcp.dst = new_addr;
-            rtp.nat = Some(ExpectNat {
-                dir: cx.dir.reverse(),
-                saved_addr: addr,
-                saved_port: base,
-            });
-            rtcp.nat = Some(ExpectNat {
-                saved_port: rtcp_port,
-                ..rtp.nat.unwrap_or(ExpectNat {
-                    dir: cx.dir.reverse(),
-                    saved_addr: addr,
-                    saved_port: base,
-                })
-            });
+            rtp.nat = Some(ExpectNat::follow_master(cx.dir.reverse(), addr, base));
+            rtcp.nat = Some(ExpectNat::follow_master(cx.dir.reverse(), addr, rtcp_port));
             let Some(p) = find_pair(cx, &mut rtp, &mut rtcp) else {
-                out.event("nat_failed", "all ports in use for SDP media");
+                out.event(Reason::NatFailed, "all ports in use for SDP media");
                 return Err(Dropped);
             };
             let text = nat::addr_text(new_addr, false);
@@ -562,7 +592,7 @@ impl Sip {
                 ok = ok && cx.rw.replace(buf, c.span, &text);
             }
             if !ok {
-                out.event("nat_failed", "overlapping SDP rewrite");
+                out.event(Reason::NatFailed, "overlapping SDP rewrite");
                 return Err(Dropped);
             }
             session_target = Some(new_addr);
@@ -617,7 +647,7 @@ impl Sip {
             match msg::number(buf, v) {
                 Some(n) => expires = n,
                 None => {
-                    out.event("malformed", "Contact expires= not a number");
+                    out.event(Reason::Malformed, "Contact expires= not a number");
                     return Ok(());
                 }
             }
@@ -627,21 +657,16 @@ impl Sip {
             return Ok(());
         }
         let mut exp = Expectation {
-            class: CLASS_SIGNALLING,
-            proto,
-            src: self.direct_signalling.then_some(peer.src),
-            dst: contact.addr,
-            sport: None,
-            dport: contact.port,
+            src: SrcAddr::from_option(self.direct_signalling.then_some(peer.src)),
             flags: ExpectFlags::PERMANENT | ExpectFlags::INACTIVE,
             helper: Some(INFO.name),
-            nat: None,
+            ..Expectation::new(CLASS_SIGNALLING, proto, contact.addr, contact.port)
         };
         if !cx.nat {
             match cx.expect(&exp) {
                 Ok(()) => st.register_cseq = Some(cseq),
                 Err(e) => out.event(
-                    "expect_failed",
+                    Reason::ExpectFailed,
                     format!("signalling expectation refused: {e:?}"),
                 ),
             }
@@ -658,14 +683,14 @@ impl Sip {
         } else {
             exp.dport
         };
-        exp.nat = Some(ExpectNat {
-            dir: cx.dir.reverse(),
-            saved_addr: contact.addr,
-            saved_port: contact.port,
-        });
+        exp.nat = Some(ExpectNat::follow_master(
+            cx.dir.reverse(),
+            contact.addr,
+            contact.port,
+        ));
         exp.dst = new_addr;
         if crate::expect::nat_find_port(cx, &mut exp, want).is_err() {
-            out.event("nat_failed", "all ports in use for SIP");
+            out.event(Reason::NatFailed, "all ports in use for SIP");
             return Err(Dropped);
         }
         if (exp.dst, exp.dport) != (contact.addr, contact.port)
@@ -673,7 +698,7 @@ impl Sip {
                 .rw
                 .replace(buf, contact.span, &nat::addr_port_text(new_addr, exp.dport))
         {
-            out.event("nat_failed", "overlapping Contact rewrite");
+            out.event(Reason::NatFailed, "overlapping Contact rewrite");
             return Err(Dropped);
         }
         st.register_cseq = Some(cseq);
@@ -713,7 +738,7 @@ impl Sip {
                     match msg::number(buf, v) {
                         Some(n) => c_expires = n,
                         None => {
-                            out.event("malformed", "Contact expires= not a number");
+                            out.event(Reason::Malformed, "Contact expires= not a number");
                             return;
                         }
                     }
@@ -722,10 +747,7 @@ impl Sip {
                     break;
                 }
                 let life = c_expires.min(self.sip_timeout);
-                if cx
-                    .env
-                    .refresh_expectation(CLASS_SIGNALLING, proto, c.addr, c.port, life)
-                {
+                if cx.refresh(CLASS_SIGNALLING, proto, c.addr, c.port, life) {
                     return;
                 }
             }
@@ -859,7 +881,9 @@ fn find_pair(cx: &mut Ctx<'_, '_>, rtp: &mut Expectation, rtcp: &mut Expectation
                 rtcp.dport = port.checked_add(1)?;
                 match cx.expect(rtcp) {
                     Ok(()) => return Some(port),
-                    Err(ExpectError::Clash) => cx.unexpect(rtp),
+                    Err(ExpectError::Clash) => {
+                        cx.unexpect(rtp);
+                    }
                     Err(_) => {
                         cx.unexpect(rtp);
                         return None;
@@ -896,8 +920,8 @@ impl Helper for Sip {
         if payload.len().saturating_sub(start) < MIN_LEN && !stream {
             return out;
         }
-        // Frame every message first: an incomplete one at the end means
-        // nothing is decided until it is whole.
+        // Frame every message first: the complete ones are handled, an
+        // incomplete one at the end is held until it is whole.
         let mut msgs = Vec::new();
         let mut pos = start;
         while pos < payload.len() {
@@ -909,23 +933,23 @@ impl Helper for Sip {
                     }
                     pos = msg::skip_newlines(payload, m.end);
                 }
-                Framing::Incomplete if payload.len() <= MAX_HELD => {
-                    out.need_more = true;
+                Framing::Incomplete if payload.len() - pos <= MAX_HELD => {
+                    out.incomplete = Some(pos);
                     out.event(
-                        "partial",
-                        format!("message continues past {} bytes", payload.len()),
+                        Reason::Partial,
+                        format!("message continues past {} bytes", payload.len() - pos),
                     );
-                    return out;
+                    break;
                 }
                 Framing::Incomplete => {
                     out.event(
-                        "too_long",
+                        Reason::TooLong,
                         format!("message longer than {MAX_HELD} bytes held"),
                     );
                     break;
                 }
                 Framing::Bad(why) => {
-                    out.event("malformed", why);
+                    out.event(Reason::Malformed, why);
                     break;
                 }
             }
@@ -938,6 +962,7 @@ impl Helper for Sip {
             v6: pkt.conn.is_ipv6(),
             nat: pkt.conn.nat(),
             proto: if stream { L4Proto::Tcp } else { L4Proto::Udp },
+            outdev: pkt.outdev,
             env,
             rw: Rewriter::default(),
             created: Vec::new(),
@@ -956,7 +981,7 @@ impl Helper for Sip {
                     let new = cl.value as isize + delta;
                     if !cx.rw.replace(payload, cl.span, &new.max(0).to_string()) {
                         cx.rw.truncate(before);
-                        out.event("nat_failed", "Content-Length cannot be rewritten");
+                        out.event(Reason::NatFailed, "Content-Length cannot be rewritten");
                         dropped = true;
                         break;
                     }
@@ -965,19 +990,18 @@ impl Helper for Sip {
         }
         let grown = (payload.len() as isize).saturating_add(nat_delta(&cx.rw));
         if !dropped && grown > MAX_PAYLOAD as isize && !cx.rw.edits.is_empty() {
-            out.event("nat_failed", "rewritten packet too large");
+            out.event(Reason::NatFailed, "rewritten packet too large");
             dropped = true;
         }
         if dropped {
             let created = std::mem::take(&mut cx.created);
             for e in created.iter().rev() {
-                cx.env.unexpect_related(e);
+                cx.env.unexpect(e);
             }
             out.drop = true;
             cx.rw.edits.clear();
         } else {
             out.edits = std::mem::take(&mut cx.rw.edits);
-            out.expectations = std::mem::take(&mut cx.created);
         }
         if !out.drop {
             let new = st.encode();

@@ -2,7 +2,7 @@
 //! (`mod common;`); each test crate uses a part of them.
 #![allow(dead_code)]
 
-use helpers::{ConnView, L4Proto, Tuple};
+use helpers::{ConnView, Expectation, L4Proto, Outcome, Tuple};
 use proptest::prelude::*;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -77,4 +77,28 @@ pub fn conn(proto: L4Proto) -> impl Strategy<Value = ConnView> {
                 }
             })
     })
+}
+
+/// A helper's outcome with the expectations the packet made (taken from the
+/// [`helpers::testing::TestEnv`]); derefs to the [`Outcome`].
+#[derive(Debug, Clone)]
+pub struct Done {
+    pub out: Outcome,
+    pub expectations: Vec<Expectation>,
+}
+
+impl std::ops::Deref for Done {
+    type Target = Outcome;
+    fn deref(&self) -> &Outcome {
+        &self.out
+    }
+}
+
+impl Done {
+    pub fn new(out: Outcome, env: &mut helpers::testing::TestEnv) -> Self {
+        Done {
+            out,
+            expectations: env.take_made(),
+        }
+    }
 }
