@@ -349,7 +349,7 @@ mod tests {
         assert_eq!(ftp.ports, vec![21]);
         assert_eq!(ftp.policies[0].max_expected, 1);
         assert_eq!(ftp.policies[0].timeout, 300);
-        assert!(!ftp.params.bool("loose"));
+        assert!(!ftp.params.get(helpers::ftp::LOOSE));
     }
 
     #[test]
@@ -360,7 +360,7 @@ mod tests {
         .unwrap();
         let ftp = c.helper("ftp").unwrap();
         assert_eq!(ftp.ports, vec![21, 2121]);
-        assert!(ftp.params.bool("loose"));
+        assert!(ftp.params.get(helpers::ftp::LOOSE));
         assert_eq!(ftp.policies[0].max_expected, 3);
     }
 
@@ -402,10 +402,10 @@ mod tests {
         )
         .unwrap();
         let sip = c.helper("sip").unwrap();
-        assert_eq!(sip.params.u32("sip_timeout"), 600);
-        assert!(!sip.params.bool("sip_direct_media"));
-        assert!(sip.params.bool("sip_external_media"));
-        assert!(sip.params.bool("sip_direct_signalling"));
+        assert_eq!(sip.params.get(helpers::sip::SIP_TIMEOUT), 600);
+        assert!(!sip.params.get(helpers::sip::SIP_DIRECT_MEDIA));
+        assert!(sip.params.get(helpers::sip::SIP_EXTERNAL_MEDIA));
+        assert!(sip.params.get(helpers::sip::SIP_DIRECT_SIGNALLING));
         assert_eq!(sip.policies[1].max_expected, 10);
         // SIP holds its ports on UDP and TCP: a TCP helper may not share them.
         let e = Config::parse("[helper.irc]\nports = [5060]\n").unwrap_err();

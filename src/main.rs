@@ -2,6 +2,7 @@
 
 mod config;
 mod daemon;
+mod flow;
 // A complete protocol layer: not every message or constant is used by the
 // daemon itself.
 #[allow(dead_code)]

@@ -81,6 +81,8 @@ reasons! {
     HoldRetransmission => "hold_retransmission",
     /// The daemon stopped while segments were held: they passed.
     HoldShutdown => "hold_shutdown",
+    /// The connection (or the capture) ended while segments were held.
+    HoldEnd => "hold_end",
     // --- the flow core: applying a helper's decision ---
     /// A helper's edits do not fit its payload (a helper bug).
     BadEdit => "bad_edit",

@@ -7,17 +7,16 @@
 //! SIGTERM/SIGINT, then finish in-flight packets, unregister and exit 0.
 //! See docs/kernel-path.md.
 
+pub mod kernel;
 mod metrics;
 pub mod nft;
-mod packet;
-mod worker;
+pub mod worker;
 
 use crate::config::Config;
 use crate::netlink::cthelper::{self, Listed, Registration};
 use crate::netlink::queue::QueueConfig;
 use crate::netlink::{NfSocket, NlError, AF_INET, AF_INET6};
 use anyhow::Result;
-use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -125,22 +124,11 @@ pub fn run(cfg: Config, args: Args) -> Result<ExitCode> {
     }
     // 3. Bind the queues (this is where a kernel without the conntrack
     // glue says EOPNOTSUPP; then the registrations made above are undone).
-    let mut slots = HashMap::new();
-    for h in cfg.enabled() {
-        slots.insert(
-            h.info.name,
-            worker::Slot {
-                helper: h.build(),
-                priv_len: h.info.priv_len,
-            },
-        );
-    }
     let shared = Arc::new(worker::Shared {
         stop: AtomicBool::new(false),
         metrics: metrics.clone(),
-        helpers: slots,
-        hold_bytes: cfg.daemon.hold_bytes as usize,
-        hold: Duration::from_millis(u64::from(cfg.daemon.hold_ms)),
+        slots: Arc::from(crate::flow::slots(&cfg)),
+        limits: crate::flow::Limits::from_config(&cfg.daemon),
     });
     let mut queues: Vec<u16> = Vec::new();
     for h in cfg.enabled() {

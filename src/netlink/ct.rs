@@ -4,7 +4,8 @@
 
 use super::attr::{AttrWriter, Attrs};
 use super::{NfMsg, AF_INET, AF_INET6, NFNL_SUBSYS_CTNETLINK, NFNL_SUBSYS_CTNETLINK_EXP};
-use helpers::{Dir, Expectation, L4Proto, Tuple};
+use crate::flow::seqadj::Way as SeqAdj;
+use helpers::{Dir, ExpectFlags, ExpectFn, ExpectNat, Expectation, L4Proto, SrcAddr, Tuple};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 // enum ctattr_type
@@ -66,9 +67,6 @@ pub const IPS_SEQ_ADJUST: u32 = 1 << 6;
 
 /// enum ip_conntrack_info: values ≥ IP_CT_IS_REPLY are the reply direction.
 pub const IP_CT_IS_REPLY: u32 = 3;
-
-/// The expectfn that applies the expectation's NAT (nf_nat_core.c).
-pub const NAT_FOLLOW_MASTER: &str = "nat-follow-master";
 
 /// Writes a tuple (CTA_TUPLE_IP + CTA_TUPLE_PROTO) inside an open nest.
 pub fn put_tuple_body(w: &mut AttrWriter, src: IpAddr, dst: IpAddr, proto: u8, sp: u16, dp: u16) {
@@ -151,34 +149,12 @@ pub struct CtView {
     pub seqadj: [Option<SeqAdj>; 2],
 }
 
-/// One direction's sequence adjustment (`struct nf_ct_seqadj`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct SeqAdj {
-    pub correction_pos: u32,
-    pub offset_before: i32,
-    pub offset_after: i32,
-}
-
-impl SeqAdj {
-    fn parse(a: Attrs<'_>) -> Option<SeqAdj> {
-        Some(SeqAdj {
-            correction_pos: a.get(CTA_SEQADJ_CORRECTION_POS)?.be32()?,
-            offset_before: a.get(CTA_SEQADJ_OFFSET_BEFORE)?.be32()? as i32,
-            offset_after: a.get(CTA_SEQADJ_OFFSET_AFTER)?.be32()? as i32,
-        })
-    }
-
-    /// What `nf_ct_seqadj_set()` makes of `self` for a packet at `seq`
-    /// whose length changed by `off`; `None` when it would leave it alone
-    /// (a retransmission before the last correction).
-    pub fn after_resize(self, seq: u32, off: i32) -> Option<SeqAdj> {
-        let before = (self.correction_pos.wrapping_sub(seq) as i32) < 0;
-        (off != 0 && (self.offset_before == self.offset_after || before)).then_some(SeqAdj {
-            correction_pos: seq,
-            offset_before: self.offset_after,
-            offset_after: self.offset_after.wrapping_add(off),
-        })
-    }
+fn parse_seqadj(a: Attrs<'_>) -> Option<SeqAdj> {
+    Some(SeqAdj {
+        correction_pos: a.get(CTA_SEQADJ_CORRECTION_POS)?.be32()?,
+        offset_before: a.get(CTA_SEQADJ_OFFSET_BEFORE)?.be32()? as i32,
+        offset_after: a.get(CTA_SEQADJ_OFFSET_AFTER)?.be32()? as i32,
+    })
 }
 
 impl CtView {
@@ -204,9 +180,9 @@ impl CtView {
         let zone = a.get(CTA_ZONE).and_then(|z| z.be16());
         let seqadj = [
             a.get(CTA_SEQ_ADJ_ORIG)
-                .and_then(|x| SeqAdj::parse(x.nested())),
+                .and_then(|x| parse_seqadj(x.nested())),
             a.get(CTA_SEQ_ADJ_REPLY)
-                .and_then(|x| SeqAdj::parse(x.nested())),
+                .and_then(|x| parse_seqadj(x.nested())),
         ];
         Some(CtView {
             orig,
@@ -218,6 +194,29 @@ impl CtView {
             zone,
             seqadj,
         })
+    }
+    /// The flow core's view of the connection, for a packet of
+    /// `ip_conntrack_info` value `ctinfo` leaving by `outdev`.
+    pub fn view(&self, ctinfo: u32, outdev: Option<u32>) -> crate::flow::Conntrack {
+        let (state, dir) = helpers::CtState::from_ctinfo(ctinfo);
+        crate::flow::Conntrack {
+            conn: helpers::ConnView {
+                orig: self.orig,
+                reply: self.reply,
+            },
+            dir,
+            ctinfo: state,
+            status: helpers::CtStatus(self.status),
+            zone: self.zone.unwrap_or(0),
+            state: helpers::PrivData::from_bytes(&self.help_info),
+            seqadj: crate::flow::seqadj::SeqAdj {
+                way: [
+                    self.seqadj[0].unwrap_or_default(),
+                    self.seqadj[1].unwrap_or_default(),
+                ],
+            },
+            outdev,
+        }
     }
     pub fn confirmed(&self) -> bool {
         self.status & IPS_CONFIRMED != 0
@@ -305,11 +304,6 @@ pub fn ct_update(
 /// IPCTNL_MSG_EXP_NEW): TUPLE, MASK, CLASS, FLAGS, HELP_NAME, FN + NAT.
 pub fn put_expectation(w: &mut AttrWriter, exp: &Expectation) {
     let v6 = exp.dst.is_ipv6();
-    let any: IpAddr = if v6 {
-        IpAddr::V6(Ipv6Addr::UNSPECIFIED)
-    } else {
-        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
-    };
     let ones: IpAddr = if v6 {
         IpAddr::V6(Ipv6Addr::from([0xff; 16]))
     } else {
@@ -319,7 +313,7 @@ pub fn put_expectation(w: &mut AttrWriter, exp: &Expectation) {
     w.begin(CTA_EXPECT_TUPLE);
     put_tuple_body(
         w,
-        exp.src.unwrap_or(any),
+        exp.src.addr(v6),
         exp.dst,
         proto,
         exp.sport.unwrap_or(0),
@@ -329,7 +323,7 @@ pub fn put_expectation(w: &mut AttrWriter, exp: &Expectation) {
     w.begin(CTA_EXPECT_MASK);
     put_tuple_body(
         w,
-        if exp.src.is_some() { ones } else { any },
+        exp.src.mask(v6),
         ones,
         proto,
         if exp.sport.is_some() { 0xffff } else { 0 },
@@ -337,12 +331,15 @@ pub fn put_expectation(w: &mut AttrWriter, exp: &Expectation) {
     );
     w.end();
     w.be32(CTA_EXPECT_CLASS, u32::from(exp.class));
-    w.be32(CTA_EXPECT_FLAGS, exp.flags.0);
+    w.be32(
+        CTA_EXPECT_FLAGS,
+        exp.flags.without(ExpectFlags::USERSPACE).0,
+    );
     if let Some(h) = exp.helper {
         w.strz(CTA_EXPECT_HELP_NAME, h);
     }
     if let Some(nat) = exp.nat {
-        w.strz(CTA_EXPECT_FN, NAT_FOLLOW_MASTER);
+        w.strz(CTA_EXPECT_FN, nat.expectfn.name());
         w.begin(CTA_EXPECT_NAT);
         w.be32(CTA_EXPECT_NAT_DIR, nat.dir.index() as u32);
         w.begin(CTA_EXPECT_NAT_TUPLE);
@@ -351,6 +348,66 @@ pub fn put_expectation(w: &mut AttrWriter, exp: &Expectation) {
         w.end();
         w.end();
     }
+}
+
+/// An expectation as ctnetlink lists it (IPCTNL_MSG_EXP_NEW of a dump or a
+/// GET): tuple and mask, class, flags, helper (a name this build knows),
+/// NAT and expectfn. `None` for what cannot be one of ours (a protocol we
+/// do not know).
+pub fn exp_parse(attrs: Attrs<'_>) -> Option<Expectation> {
+    let t = parse_tuple(attrs.get(CTA_EXPECT_TUPLE)?.nested())?;
+    let (src, sport) = match attrs
+        .get(CTA_EXPECT_MASK)
+        .and_then(|m| parse_tuple(m.nested()))
+    {
+        Some(m) => (
+            SrcAddr::from_mask(t.src, m.src),
+            (m.sport != 0).then_some(t.sport),
+        ),
+        None => (SrcAddr::Exact(t.src), Some(t.sport)),
+    };
+    let nat = attrs.get(CTA_EXPECT_NAT).and_then(|n| {
+        let n = n.nested();
+        let dir = match n.get(CTA_EXPECT_NAT_DIR)?.be32()? {
+            0 => Dir::Original,
+            _ => Dir::Reply,
+        };
+        let nt = parse_tuple(n.get(CTA_EXPECT_NAT_TUPLE)?.nested())?;
+        let expectfn = attrs
+            .get(CTA_EXPECT_FN)
+            .and_then(|f| f.str())
+            .and_then(ExpectFn::from_name)
+            .unwrap_or(ExpectFn::NatFollowMaster);
+        Some(ExpectNat {
+            dir,
+            saved_addr: nt.src,
+            saved_port: nt.sport,
+            expectfn,
+        })
+    });
+    Some(Expectation {
+        class: attrs
+            .get(CTA_EXPECT_CLASS)
+            .and_then(|c| c.be32())
+            .and_then(|c| u8::try_from(c).ok())
+            .unwrap_or(0),
+        proto: t.proto,
+        src,
+        sport,
+        dst: t.dst,
+        dport: t.dport,
+        flags: ExpectFlags(
+            attrs
+                .get(CTA_EXPECT_FLAGS)
+                .and_then(|c| c.be32())
+                .unwrap_or(0),
+        ),
+        helper: attrs
+            .get(CTA_EXPECT_HELP_NAME)
+            .and_then(|h| h.str())
+            .and_then(helpers::registry::static_name),
+        nat,
+    })
 }
 
 /// An expectation message of `cmd`: `w`'s attributes plus CTA_EXPECT_ZONE
@@ -557,7 +614,7 @@ mod tests {
         let exp = Expectation {
             class: 0,
             proto: L4Proto::Tcp,
-            src: Some("192.0.2.9".parse().unwrap()),
+            src: SrcAddr::Exact("192.0.2.9".parse().unwrap()),
             dst: "198.51.100.1".parse().unwrap(),
             sport: None,
             dport: 50001,
@@ -567,6 +624,7 @@ mod tests {
                 dir: Dir::Original,
                 saved_addr: "10.0.1.2".parse().unwrap(),
                 saved_port: 51201,
+                expectfn: helpers::ExpectFn::NatFollowMaster,
             }),
         };
         let mut w = AttrWriter::new();
@@ -607,7 +665,7 @@ mod tests {
         let exp = Expectation {
             class: 1,
             proto: L4Proto::Udp,
-            src: None,
+            src: SrcAddr::Any,
             dst: "10.0.1.2".parse().unwrap(),
             sport: None,
             dport: 5004,
@@ -741,7 +799,7 @@ mod tests {
             Some(orig)
         );
         let s = a.get(CTA_SEQ_ADJ_ORIG).unwrap().nested();
-        assert_eq!(SeqAdj::parse(s), Some(adj));
+        assert_eq!(parse_seqadj(s), Some(adj));
         assert_eq!(
             s.get(CTA_SEQADJ_OFFSET_AFTER).unwrap().data,
             &[0xff, 0xff, 0xff, 0xfe]
@@ -756,7 +814,7 @@ mod tests {
         let exp = Expectation {
             class: 2,
             proto: L4Proto::Udp,
-            src: None,
+            src: SrcAddr::Any,
             dst: "10.0.1.2".parse().unwrap(),
             sport: None,
             dport: 5004,
@@ -815,7 +873,7 @@ mod tests {
         let mut exp = Expectation {
             class: 0,
             proto: L4Proto::Udp,
-            src: Some("10.0.2.2".parse().unwrap()),
+            src: SrcAddr::Exact("10.0.2.2".parse().unwrap()),
             dst: "10.0.2.1".parse().unwrap(),
             sport: None,
             dport: 5060,
@@ -825,6 +883,7 @@ mod tests {
                 dir: Dir::Reply,
                 saved_addr: "10.0.1.2".parse().unwrap(),
                 saved_port: 5060,
+                expectfn: helpers::ExpectFn::NatFollowMaster,
             }),
         };
         // What a dump carries: the body plus MASTER, TIMEOUT, ID.

@@ -6,21 +6,22 @@ pub mod capture;
 pub mod nat;
 mod output;
 pub mod packet;
-pub mod seqadj;
 pub mod table;
 
 use crate::config::Config;
+use crate::flow::seqadj::SeqAdj;
+use crate::flow::wire::{self, Rewrite, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
+use crate::flow::{Conntrack, Core, Limits, Plan};
 use anyhow::{bail, Context, Result};
-use helpers::edit::{apply, resegment};
-use helpers::{ConnView, Dir, Event, ExpectPolicy, Helper, L4Proto, Packet, PrivData, Tuple};
+use helpers::{ConnView, CtState, CtStatus, Dir, L4Proto, PrivData, Reason, Tuple};
 use nat::{follow_master, Dnat, Nat, Snat};
 use output::{lossy, EditRec, EventRec, ExpRec, HelperRec, RelatedRec};
-use packet::{Decoded, Rewrite, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
-use seqadj::SeqAdj;
+use packet::Decoded;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use table::{Rng, Table, TableEnv};
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,51 +76,18 @@ pub fn run(cfg: Config, args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A built helper and its policies.
-struct Slot {
-    name: &'static str,
-    helper: Box<dyn Helper>,
-    policies: Vec<ExpectPolicy>,
-    ipv4: bool,
-    ipv6: bool,
-}
-
-/// A segment waiting for the rest of a message, or on its way out.
+/// A captured frame on its way through the core: what the writer needs to
+/// put it back into the capture.
 #[derive(Debug, Clone)]
-struct Seg {
+struct Tag {
     frame: u64,
     ts_ns: u64,
     iface: usize,
-    data: Vec<u8>,
-    dec: Decoded,
+    /// The whole frame as captured.
+    raw: Vec<u8>,
+    /// Offset of the L3 packet in `raw`.
+    l3: usize,
     orig_len: u32,
-}
-
-impl Seg {
-    fn payload(&self) -> &[u8] {
-        self.dec.payload(&self.data)
-    }
-    fn next_seq(&self) -> Option<u32> {
-        let t = self.dec.tcp?;
-        Some(t.seq.wrapping_add(self.payload().len() as u32))
-    }
-}
-
-/// Whether `seg` lies inside the held segments `held` (the sender
-/// retransmitted data that was never ACKed because it is held).
-fn held_retransmission(held: &[Seg], seg: &Seg) -> bool {
-    let (Some(first), Some(end)) = (
-        held.first().and_then(|s| s.dec.tcp).map(|t| t.seq),
-        held.last().and_then(Seg::next_seq),
-    ) else {
-        return false;
-    };
-    let (Some(t), len) = (seg.dec.tcp, seg.payload().len()) else {
-        return false;
-    };
-    let size = end.wrapping_sub(first);
-    let off = t.seq.wrapping_sub(first);
-    len > 0 && off < size && (len as u32) <= size - off
 }
 
 #[derive(Debug)]
@@ -128,14 +96,57 @@ struct Flow {
     helper: Option<usize>,
     state: PrivData,
     seqadj: SeqAdj,
-    hold: [Vec<Seg>; 2],
     fin: [bool; 2],
     rst: bool,
+    /// The first packet has passed (the kernel confirmed the entry).
+    confirmed: bool,
+    seen_reply: bool,
+    /// It matched an expectation.
+    expected: bool,
 }
 
 impl Flow {
     fn closed(&self) -> bool {
         self.rst || (self.fin[0] && self.fin[1])
+    }
+    /// What conntrack would say of a packet of this flow in `dir`.
+    fn conntrack(&self, dir: Dir) -> Conntrack {
+        let mut status = 0;
+        if self.expected {
+            status |= CtStatus::EXPECTED;
+        }
+        if self.seen_reply {
+            status |= CtStatus::SEEN_REPLY;
+        }
+        if self.confirmed {
+            status |= CtStatus::CONFIRMED;
+        }
+        if self.conn.src_nat() {
+            status |= CtStatus::SRC_NAT;
+        }
+        if self.conn.dst_nat() {
+            status |= CtStatus::DST_NAT;
+        }
+        if self.seqadj.active() {
+            status |= CtStatus::SEQ_ADJUST;
+        }
+        let ctinfo = if self.seen_reply {
+            CtState::Established
+        } else if self.expected {
+            CtState::Related
+        } else {
+            CtState::New
+        };
+        Conntrack {
+            conn: self.conn,
+            dir,
+            ctinfo,
+            status: CtStatus(status),
+            zone: 0,
+            state: self.state,
+            seqadj: self.seqadj,
+            outdev: None,
+        }
     }
 }
 
@@ -154,13 +165,14 @@ struct Stats {
 
 struct Replay<'o> {
     nat: Nat,
-    slots: Vec<Slot>,
+    core: Core<Tag>,
     ports: HashMap<(L4Proto, u16), usize>,
     flows: Vec<Flow>,
     keys: HashMap<Tuple, (usize, Dir)>,
+    /// Flow of each conntrack original tuple (to find a plan's flow).
+    by_orig: HashMap<Tuple, usize>,
     table: Table,
     rng: Rng,
-    hold_bytes: usize,
     format: Format,
     out: &'o mut dyn Write,
     writer: Option<capture::Writer>,
@@ -168,31 +180,16 @@ struct Replay<'o> {
     stats: Stats,
 }
 
-/// Most segments held per flow direction.
-const HOLD_SEGMENTS: usize = 8;
-
 impl<'o> Replay<'o> {
     fn new(cfg: &Config, args: &Args, out: &'o mut dyn Write) -> Result<Self> {
-        let mut slots: Vec<Slot> = Vec::new();
+        let mut slots = crate::flow::slots(cfg);
         let mut ports = HashMap::new();
-        let slot_of = |hc: &crate::config::HelperConfig, slots: &mut Vec<Slot>| -> usize {
-            if let Some(i) = slots.iter().position(|s| s.name == hc.info.name) {
-                return i;
-            }
-            slots.push(Slot {
-                name: hc.info.name,
-                helper: hc.build(),
-                policies: hc.policies.clone(),
-                ipv4: hc.info.ipv4,
-                ipv6: hc.info.ipv6,
-            });
-            slots.len() - 1
-        };
-        for hc in cfg.enabled() {
-            let i = slot_of(hc, &mut slots);
-            for &p in &hc.ports {
-                for &l4 in hc.info.l4 {
-                    ports.insert((l4, p), i);
+        for (i, s) in slots.iter().enumerate() {
+            if let Some(hc) = cfg.helper(s.name()) {
+                for &p in &hc.ports {
+                    for &l4 in hc.info.l4 {
+                        ports.insert((l4, p), i);
+                    }
                 }
             }
         }
@@ -209,7 +206,17 @@ impl<'o> Replay<'o> {
                 .ok()
                 .filter(|p| *p != 0)
                 .with_context(|| format!("bad port in --helper `{h}`"))?;
-            let i = slot_of(hc, &mut slots);
+            let i = match slots.iter().position(|s| s.name() == name) {
+                Some(i) => i,
+                None => {
+                    slots.push(crate::flow::Slot {
+                        info: hc.info,
+                        helper: hc.build(),
+                        policies: hc.policies.clone(),
+                    });
+                    slots.len() - 1
+                }
+            };
             for &l4 in hc.info.l4 {
                 ports.insert((l4, port), i);
             }
@@ -219,13 +226,13 @@ impl<'o> Replay<'o> {
                 snat: args.snat.clone(),
                 dnat: args.dnat.clone(),
             },
-            slots,
+            core: Core::new(Arc::from(slots), Limits::from_config(&cfg.daemon)),
             ports,
             flows: Vec::new(),
             keys: HashMap::new(),
+            by_orig: HashMap::new(),
             table: Table::default(),
             rng: Rng(args.seed),
-            hold_bytes: cfg.daemon.hold_bytes as usize,
             format: args.format,
             out,
             writer: args.write.as_ref().map(|_| capture::Writer::new(&[])),
@@ -237,7 +244,7 @@ impl<'o> Replay<'o> {
     fn summary(&self) -> String {
         let s = &self.stats;
         format!(
-            "replay: {} packets ({} not TCP/UDP), {} flows, {} helped flows, {} related flows, {} edits, {} expectations, {} held segments, {} dropped",
+            "replay: {} packets ({} not TCP/UDP/GRE), {} flows, {} helped flows, {} related flows, {} edits, {} expectations, {} held segments, {} dropped",
             s.packets, s.skipped, s.flows, s.helped, s.related, s.edits, s.expectations, s.held, s.dropped
         )
     }
@@ -253,11 +260,10 @@ impl<'o> Replay<'o> {
             }
             self.frame(&f)?;
         }
-        // The end of the capture: whatever is held goes out as it is.
-        for fi in 0..self.flows.len() {
-            self.flush(fi)?;
-        }
-        Ok(())
+        // The end of the capture: whatever is held goes on with what was
+        // decided.
+        let plans = self.core.release_all(Reason::HoldEnd);
+        self.carry_out(plans)
     }
 
     fn write_raw(&mut self, iface: usize, ts: u64, data: &[u8], orig_len: u32) {
@@ -271,6 +277,8 @@ impl<'o> Replay<'o> {
         for gone in self.table.expire(f.ts_ns) {
             tracing::debug!("expectation of frame {} timed out", gone.frame);
         }
+        let expired = self.core.expire(f.ts_ns);
+        self.carry_out(expired)?;
         let dec = match packet::decode(f.linktype, f.data, f.orig_len) {
             Ok(d) => d,
             Err(why) => {
@@ -280,15 +288,9 @@ impl<'o> Replay<'o> {
                 return Ok(());
             }
         };
-        let t = Tuple {
-            src: dec.src,
-            dst: dec.dst,
-            proto: dec.proto,
-            sport: dec.sport,
-            dport: dec.dport,
-        };
+        let t = dec.lay.tuple();
         let (fi, dir) = self.conntrack(t, &dec, f.number)?;
-        if let Some(tcp) = dec.tcp {
+        if let Some(tcp) = dec.lay.tcp {
             let fl = &mut self.flows[fi];
             if tcp.flags & TCP_RST != 0 {
                 fl.rst = true;
@@ -297,47 +299,76 @@ impl<'o> Replay<'o> {
                 fl.fin[dir.index()] = true;
             }
         }
-        let seg = Seg {
+        let tag = Tag {
             frame: f.number,
             ts_ns: f.ts_ns,
             iface: f.iface,
-            data: f.data.to_vec(),
-            dec,
+            raw: f.data.to_vec(),
+            l3: dec.l3,
             orig_len: f.orig_len,
         };
         // A first fragment only tells conntrack its flow (the kernel
         // reassembles before conntrack, we do not): no helper, written
-        // unchanged.
-        let helped = self.flows[fi].helper.is_some()
-            && !seg.dec.truncated
-            && !seg.dec.fragment
-            && !seg.payload().is_empty();
-        if helped {
-            self.helped(fi, dir, seg, f.ts_ns)
-        } else {
-            self.emit(fi, dir, &seg, None)
+        // unchanged. So is a frame the capture cut short.
+        let flow = &self.flows[fi];
+        let helped = flow.helper.is_some()
+            && !dec.lay.truncated
+            && !dec.lay.first_fragment
+            && !dec.payload(f.data).is_empty();
+        if !helped {
+            self.emit(fi, dir, &tag, None, &dec)?;
+        } else if let Some(h) = flow.helper {
+            let ct = flow.conntrack(dir);
+            let pkt = dec.l3(f.data).to_vec();
+            let conn = flow.conn;
+            let slots = self.core.slots_arc();
+            let mut env = TableEnv {
+                table: &mut self.table,
+                rng: &mut self.rng,
+                master: fi,
+                follow: [conn.orig.src, conn.reply.src],
+                policies: &slots[h].policies,
+                now_ns: f.ts_ns,
+                frame: f.number,
+                events: Vec::new(),
+            };
+            let plans = self.core.packet(f.ts_ns, tag, pkt, h, &ct, &mut env);
+            self.carry_out(plans)?;
         }
+        let fl = &mut self.flows[fi];
+        fl.confirmed = true;
+        if dir == Dir::Reply {
+            fl.seen_reply = true;
+        }
+        Ok(())
     }
 
     fn helper_for(&self, t: &Tuple) -> Option<usize> {
         let i = *self.ports.get(&(t.proto, t.dport))?;
-        let s = &self.slots[i];
-        (if t.src.is_ipv4() { s.ipv4 } else { s.ipv6 }).then_some(i)
+        let s = self.core.slots().get(i)?;
+        (if t.src.is_ipv4() {
+            s.info.ipv4
+        } else {
+            s.info.ipv6
+        })
+        .then_some(i)
     }
 
     /// Finds the conntrack entry of a packet, or creates it (with the
     /// expectation it matches, if any).
     fn conntrack(&mut self, t: Tuple, dec: &Decoded, frame: u64) -> Result<(usize, Dir)> {
-        let syn_only = dec
-            .tcp
-            .is_some_and(|x| x.flags & (TCP_SYN | TCP_ACK) == TCP_SYN);
+        let tcp = dec.lay.tcp;
+        let syn_only = tcp.is_some_and(|x| x.flags & (TCP_SYN | TCP_ACK) == TCP_SYN);
         if let Some(&(fi, dir)) = self.keys.get(&t) {
             if !(syn_only && self.flows[fi].closed()) {
                 return Ok((fi, dir));
             }
             // A new connection reusing the tuple of a closed one.
-            self.flush(fi)?;
+            let orig = self.flows[fi].conn.orig;
+            let plans = self.core.release_flow(&orig, 0, Reason::HoldEnd);
+            self.carry_out(plans)?;
             self.keys.retain(|_, v| v.0 != fi);
+            self.by_orig.remove(&orig);
             self.table.remove_master(fi);
         }
         let flows = &self.flows;
@@ -350,18 +381,19 @@ impl<'o> Replay<'o> {
             let Some(n) = l.exp.nat else { return false };
             let m = flows[l.master].conn.tuple(n.dir.reverse());
             l.exp.proto == t.proto
-                && (t.src == m.dst || l.exp.src.is_none_or(|s| s == t.src))
+                && (t.src == m.dst || l.exp.src.matches(t.src))
                 && t.dst == m.src
                 && t.dport == n.saved_port
                 && l.exp.sport.is_none_or(|p| p == t.sport)
                 && l.exp.dst.is_ipv4() == t.src.is_ipv4()
         });
+        let expected = found.is_some();
         let (conn, helper) = if let Some(l) = found {
-            let arrival = if table::matches(&l.exp, &t) {
+            let arrival = if l.exp.matches(&t) {
                 t
             } else {
                 Tuple {
-                    src: l.exp.src.unwrap_or(t.src),
+                    src: l.exp.src.exact().unwrap_or(t.src),
                     dst: l.exp.dst,
                     dport: l.exp.dport,
                     ..t
@@ -378,10 +410,7 @@ impl<'o> Replay<'o> {
             // Only the expectation's helper: the first packet of a related
             // flow is `ct state related`, which the product's `ct state new
             // … ct helper set` rules do not match.
-            let helper = l
-                .exp
-                .helper
-                .and_then(|name| self.slots.iter().position(|s| s.name == name));
+            let helper = l.exp.helper.and_then(|name| self.core.slot_of(name));
             self.stats.related += 1;
             let rec = RelatedRec {
                 kind: "related",
@@ -391,7 +420,7 @@ impl<'o> Replay<'o> {
                 master: master.orig.to_string(),
                 expected_by: l.frame,
                 expectation: ExpRec::from(&l.exp),
-                helper: helper.map(|i| self.slots[i].name),
+                helper: helper.map(|i| self.core.slots()[i].name()),
             };
             self.print(&rec, rec.text())?;
             (conn, helper)
@@ -400,9 +429,7 @@ impl<'o> Replay<'o> {
             // except that a connection picked up in the middle (SYN/ACK
             // first, or data from a helper's service port) is turned
             // towards the service, as its SYN would have been.
-            let synack = dec
-                .tcp
-                .is_some_and(|x| x.flags & (TCP_SYN | TCP_ACK) == TCP_SYN | TCP_ACK);
+            let synack = tcp.is_some_and(|x| x.flags & (TCP_SYN | TCP_ACK) == TCP_SYN | TCP_ACK);
             let from_service = t.proto == L4Proto::Tcp
                 && !syn_only
                 && self.helper_for(&t).is_none()
@@ -423,10 +450,13 @@ impl<'o> Replay<'o> {
             helper,
             state: PrivData::ZERO,
             seqadj: SeqAdj::default(),
-            hold: [Vec::new(), Vec::new()],
             fin: [false; 2],
             rst: false,
+            confirmed: false,
+            seen_reply: false,
+            expected,
         });
+        self.by_orig.insert(conn.orig, fi);
         self.stats.flows += 1;
         if helper.is_some() {
             self.stats.helped += 1;
@@ -463,240 +493,103 @@ impl<'o> Replay<'o> {
         Ok(())
     }
 
-    /// Lets every held segment of a flow go out unchanged.
-    fn flush(&mut self, fi: usize) -> Result<()> {
-        for d in [Dir::Original, Dir::Reply] {
-            let segs = std::mem::take(&mut self.flows[fi].hold[d.index()]);
-            for s in &segs {
-                self.emit(fi, d, s, None)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// A payload-carrying packet of a flow with a helper.
-    fn helped(&mut self, fi: usize, dir: Dir, seg: Seg, now: u64) -> Result<()> {
-        let d = dir.index();
-        let mut segs = std::mem::take(&mut self.flows[fi].hold[d]);
-        let mut events: Vec<Event> = Vec::new();
-        if held_retransmission(&segs, &seg) {
-            // As the daemon: a retransmission of held data is dropped, the
-            // held original goes out when the message is whole.
-            tracing::debug!("frame {}: retransmission of held data dropped", seg.frame);
-            self.stats.dropped += 1;
-            self.flows[fi].hold[d] = segs;
-            return Ok(());
-        }
-        if let Some(last) = segs.last() {
-            if last.next_seq() != seg.dec.tcp.map(|t| t.seq) {
-                events.push(Event::new(
-                    "hold-released",
-                    format!(
-                        "frame {} is not the next segment: {} held segment(s) pass unchanged",
-                        seg.frame,
-                        segs.len()
-                    ),
-                ));
-                for s in &segs {
-                    self.emit(fi, dir, s, None)?;
-                }
-                segs.clear();
-            }
-        }
-        segs.push(seg);
-        let payload: Vec<u8> = segs
-            .iter()
-            .flat_map(|s| s.payload().iter().copied())
-            .collect();
-        let first = &segs[0];
-        let last = &segs[segs.len() - 1];
-        let frame = last.frame;
-        let flow = &self.flows[fi];
-        let conn = flow.conn;
-        let Some(si) = flow.helper else {
-            return Ok(());
-        };
-        let pkt = Packet {
-            conn,
-            dir,
-            payload: &payload,
-            tcp_seq: first.dec.tcp.map(|t| t.seq),
-            state: flow.state,
-        };
-        let snapshot = self.table.clone();
-        let rng = self.rng.clone();
-        let slot = &self.slots[si];
-        let mut env = TableEnv {
-            table: &mut self.table,
-            rng: &mut self.rng,
-            master: fi,
-            policies: &slot.policies,
-            now_ns: now,
-            frame,
-            events: Vec::new(),
-        };
-        let outcome = slot.helper.handle(&pkt, &mut env);
-        let env_events = env.events;
-        let helper_name = slot.name;
-        let tcp = first.dec.tcp.is_some();
-        if outcome.need_more && tcp {
-            // Undo what the call did: it will be made again with more.
-            self.table = snapshot;
-            self.rng = rng;
-            if segs.len() < HOLD_SEGMENTS && payload.len() <= self.hold_bytes {
+    /// Carries out the core's plans: the flow's private data and sequence
+    /// adjustment (what the kernel keeps), a record of what the helper did,
+    /// and the packets as they leave.
+    fn carry_out(&mut self, plans: Vec<Plan<Tag>>) -> Result<()> {
+        for plan in plans {
+            let Some(&fi) = self.by_orig.get(&plan.ct.conn.orig) else {
+                continue;
+            };
+            let dir = plan.ct.dir;
+            if plan.held {
                 self.stats.held += 1;
-                self.flows[fi].hold[d] = segs;
-                return Ok(());
+                continue;
             }
-            let ev = Event::new(
-                "hold-overflow",
-                format!(
-                    "{} segment(s), {} bytes held: passed unchanged",
-                    segs.len(),
-                    payload.len()
-                ),
-            );
-            events.push(ev);
-            let rec = self.record(
-                fi,
-                dir,
-                helper_name,
-                &segs,
-                &payload,
-                &[],
-                &[],
-                &events,
-                false,
-            );
-            self.print(&rec, rec.text())?;
-            for s in &segs {
-                self.emit(fi, dir, s, None)?;
+            if let Some(s) = plan.state {
+                self.flows[fi].state = s;
             }
-            return Ok(());
-        }
-        events.extend(env_events);
-        events.extend(outcome.events.iter().cloned());
-        if let Some(st) = outcome.state {
-            self.flows[fi].state = st;
-        }
-        let lens: Vec<usize> = segs.iter().map(|s| s.payload().len()).collect();
-        let mut new: Option<Vec<Vec<u8>>> = None;
-        if !outcome.edits.is_empty() {
-            match apply(&payload, &outcome.edits)
-                .ok()
-                .and_then(|e| resegment(&e, &lens))
-            {
-                Some(v) => new = Some(v),
-                None => events.push(Event::new(
-                    "bad-edits",
-                    "the helper's edits do not fit the payload: passed unchanged",
-                )),
+            if let Some(w) = plan.seqadj {
+                self.flows[fi].seqadj.way[dir.index()] = w;
             }
-        }
-        let delta = outcome.delta();
-        if new.is_some() && delta != 0 {
-            if let Some(t) = last.dec.tcp {
-                if conn.nat() {
-                    self.flows[fi].seqadj.set(d, t.seq, delta as i32);
-                } else {
-                    events.push(Event::new(
-                        "length-change-without-nat",
-                        "payload size changed on a connection without NAT: the kernel would not adjust sequence numbers",
-                    ));
+            let call = plan.call.as_ref();
+            let record = call
+                .is_some_and(|c| !c.edits.is_empty() || !c.created.is_empty() || c.drop)
+                || !plan.events.is_empty();
+            if let (true, Some(c)) = (record, call) {
+                self.stats.edits += c.edits.len() as u64;
+                self.stats.expectations += c.created.len() as u64;
+                let rec = self.record(fi, &plan, c);
+                self.print(&rec, rec.text())?;
+            } else if record {
+                let rec = self.record(fi, &plan, &crate::flow::Call::default());
+                self.print(&rec, rec.text())?;
+            }
+            for v in plan.verdicts {
+                if !v.accept {
+                    self.stats.dropped += 1;
+                    continue;
                 }
-            }
-        }
-        let edits = if new.is_some() {
-            &outcome.edits[..]
-        } else {
-            &[]
-        };
-        self.stats.edits += edits.len() as u64;
-        self.stats.expectations += outcome.expectations.len() as u64;
-        if !edits.is_empty()
-            || !outcome.expectations.is_empty()
-            || !events.is_empty()
-            || outcome.drop
-        {
-            let rec = self.record(
-                fi,
-                dir,
-                helper_name,
-                &segs,
-                &payload,
-                edits,
-                &outcome.expectations,
-                &events,
-                outcome.drop,
-            );
-            self.print(&rec, rec.text())?;
-        }
-        if outcome.drop {
-            self.stats.dropped += segs.len() as u64;
-            return Ok(());
-        }
-        match new {
-            Some(parts) => {
-                for (s, p) in segs.iter().zip(parts) {
-                    self.emit(fi, dir, s, Some(p))?;
-                }
-            }
-            None => {
-                for s in &segs {
-                    self.emit(fi, dir, s, None)?;
-                }
+                let (bytes, dec) = match v.packet {
+                    Some(p) => match wire::parse(&p) {
+                        Ok(lay) => (Some(p), Decoded { l3: v.tag.l3, lay }),
+                        Err(_) => continue,
+                    },
+                    None => match packet::decode_l3(&v.tag.raw, v.tag.l3) {
+                        Some(d) => (None, d),
+                        None => continue,
+                    },
+                };
+                self.emit(fi, dir, &v.tag, bytes, &dec)?;
             }
         }
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn record(
-        &self,
-        fi: usize,
-        dir: Dir,
-        helper: &'static str,
-        segs: &[Seg],
-        payload: &[u8],
-        edits: &[helpers::Edit],
-        exps: &[helpers::Expectation],
-        events: &[Event],
-        drop: bool,
-    ) -> HelperRec {
+    fn record(&self, fi: usize, plan: &Plan<Tag>, c: &crate::flow::Call) -> HelperRec {
         let conn = self.flows[fi].conn;
-        let mut edits: Vec<&helpers::Edit> = edits.iter().collect();
+        let mut edits: Vec<&helpers::Edit> = c.edits.iter().collect();
         edits.sort_by_key(|e| e.offset);
+        let frames: Vec<u64> = plan.verdicts.iter().map(|v| v.tag.frame).collect();
         HelperRec {
             kind: "helper",
-            packet: segs.last().map_or(0, |s| s.frame),
-            segments: (segs.len() > 1).then(|| segs.iter().map(|s| s.frame).collect()),
-            helper,
+            packet: frames.last().copied().unwrap_or(0),
+            segments: (frames.len() > 1).then(|| frames.clone()),
+            helper: self.core.slots()[plan.helper].name(),
             flow: conn.orig.to_string(),
             reply: conn.reply.to_string(),
-            dir: dir.name(),
+            dir: plan.ct.dir.name(),
             edits: edits
                 .iter()
                 .map(|e| EditRec {
                     offset: e.offset,
-                    before: lossy(e.before(payload).unwrap_or_default()),
+                    before: lossy(e.before(&c.payload).unwrap_or_default()),
                     after: lossy(&e.new),
                 })
                 .collect(),
-            expectations: exps.iter().map(ExpRec::from).collect(),
-            events: events.iter().map(EventRec::from).collect(),
-            drop,
+            expectations: c.created.iter().map(ExpRec::from).collect(),
+            events: plan.events.iter().map(EventRec::from).collect(),
+            drop: c.drop || plan.verdicts.iter().any(|v| !v.accept),
         }
     }
 
-    /// A packet leaves: NAT of the headers, sequence adjustment, new
-    /// payload; written when `--write` asked for it.
-    fn emit(&mut self, fi: usize, dir: Dir, s: &Seg, payload: Option<Vec<u8>>) -> Result<()> {
+    /// A packet leaves: NAT of the headers and sequence adjustment (the
+    /// kernel's part), on the packet as the core left it (`l3`: its new L3
+    /// bytes, `None`: as captured); written when `--write` asked for it.
+    fn emit(
+        &mut self,
+        fi: usize,
+        dir: Dir,
+        tag: &Tag,
+        l3: Option<Vec<u8>>,
+        dec: &Decoded,
+    ) -> Result<()> {
         if self.writer.is_none() {
             return Ok(());
         }
-        if s.dec.fragment {
+        if dec.lay.first_fragment || dec.lay.truncated {
             // Its L4 checksum covers the whole datagram: as it was.
-            self.write_raw(s.iface, s.ts_ns, &s.data, s.orig_len);
+            self.write_raw(tag.iface, tag.ts_ns, &tag.raw, tag.orig_len);
             return Ok(());
         }
         let flow = &self.flows[fi];
@@ -705,14 +598,17 @@ impl<'o> Replay<'o> {
             Dir::Original => ((c.reply.dst, c.reply.dport), (c.reply.src, c.reply.sport)),
             Dir::Reply => ((c.orig.dst, c.orig.dport), (c.orig.src, c.orig.sport)),
         };
-        let dec = &s.dec;
+        let lay = &dec.lay;
         let mut rw = Rewrite {
-            src: ((dec.src, dec.sport) != src).then_some(src),
-            dst: ((dec.dst, dec.dport) != dst).then_some(dst),
-            payload,
+            src: ((lay.src, lay.sport) != src).then_some(src),
+            dst: ((lay.dst, lay.dport) != dst).then_some(dst),
             ..Rewrite::default()
         };
-        if let Some(t) = dec.tcp {
+        let pkt: &[u8] = match &l3 {
+            Some(b) => b,
+            None => dec.l3(&tag.raw),
+        };
+        if let Some(t) = lay.tcp {
             let sa = &flow.seqadj;
             if sa.active() {
                 let d = dir.index();
@@ -728,7 +624,7 @@ impl<'o> Replay<'o> {
                     let back = |v: u32| sa.ack(d, sa.seq(d ^ 1, v));
                     let ack = back(t.ack);
                     rw.ack = (ack != t.ack).then_some(ack);
-                    rw.sack = packet::sack_edges(&s.data, dec)
+                    rw.sack = wire::sack_edges(pkt, lay)
                         .into_iter()
                         .map(|(at, v)| (at, v, back(v)))
                         .filter(|&(_, old, new)| old != new)
@@ -737,19 +633,19 @@ impl<'o> Replay<'o> {
                 }
             }
         }
-        let bytes = if rw.is_empty() {
-            None
+        let rebuilt = if rw.is_empty() {
+            l3
         } else {
-            packet::rebuild(&s.data, dec, &rw)
+            wire::rebuild(pkt, lay, &rw).or(l3)
         };
-        let data = bytes.as_deref().unwrap_or(&s.data);
-        let len = if bytes.is_some() {
-            data.len() as u32
-        } else {
-            s.orig_len
-        };
-        if let Some(w) = &mut self.writer {
-            w.packet(s.iface, s.ts_ns, data, len);
+        match rebuilt {
+            Some(new) => {
+                let mut frame = tag.raw.get(..tag.l3).unwrap_or_default().to_vec();
+                frame.extend_from_slice(&new);
+                let len = frame.len() as u32;
+                self.write_raw(tag.iface, tag.ts_ns, &frame, len);
+            }
+            None => self.write_raw(tag.iface, tag.ts_ns, &tag.raw, tag.orig_len),
         }
         Ok(())
     }

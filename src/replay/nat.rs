@@ -204,11 +204,7 @@ mod tests {
         };
         // PORT from the client (original dir): exp->dir = reply, saved port
         // = the client's port.
-        let nat = ExpectNat {
-            dir: Dir::Reply,
-            saved_addr: "10.0.0.5".parse().unwrap(),
-            saved_port: 5001,
-        };
+        let nat = ExpectNat::follow_master(Dir::Reply, "10.0.0.5".parse().unwrap(), 5001);
         let arrival = t("198.51.100.1", 20, "203.0.113.1", 5001);
         assert_eq!(
             follow_master(&m, &nat, arrival),
@@ -220,11 +216,7 @@ mod tests {
             orig: t("198.51.100.7", 5000, "203.0.113.1", 21),
             reply: t("10.0.1.2", 21, "198.51.100.7", 5000),
         };
-        let nat = ExpectNat {
-            dir: Dir::Original,
-            saved_addr: "10.0.1.2".parse().unwrap(),
-            saved_port: 30000,
-        };
+        let nat = ExpectNat::follow_master(Dir::Original, "10.0.1.2".parse().unwrap(), 30000);
         let arrival = t("198.51.100.7", 5002, "203.0.113.1", 30000);
         assert_eq!(
             follow_master(&m, &nat, arrival),

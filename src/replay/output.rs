@@ -20,6 +20,13 @@ pub struct NatRec {
     pub dir: &'static str,
     pub addr: String,
     pub port: u16,
+    /// The kernel expectfn (CTA_EXPECT_FN) that applies it.
+    #[serde(skip_serializing_if = "is_follow_master")]
+    pub expectfn: &'static str,
+}
+
+fn is_follow_master(f: &&'static str) -> bool {
+    *f == helpers::ExpectFn::NatFollowMaster.name()
 }
 
 #[derive(Debug, Serialize)]
@@ -39,7 +46,14 @@ impl From<&Expectation> for ExpRec {
     fn from(e: &Expectation) -> Self {
         ExpRec {
             proto: e.proto.name(),
-            src: e.src.map(|a| a.to_string()),
+            src: match e.src {
+                helpers::SrcAddr::Any => None,
+                helpers::SrcAddr::Exact(a) => Some(a.to_string()),
+                helpers::SrcAddr::Net(a, p) => Some(format!(
+                    "{}/{p}",
+                    helpers::SrcAddr::Net(a, p).addr(a.is_ipv6())
+                )),
+            },
             dst: e.dst.to_string(),
             sport: e.sport,
             dport: e.dport,
@@ -50,6 +64,7 @@ impl From<&Expectation> for ExpRec {
                 dir: n.dir.name(),
                 addr: n.saved_addr.to_string(),
                 port: n.saved_port,
+                expectfn: n.expectfn.name(),
             }),
         }
     }
@@ -58,13 +73,17 @@ impl From<&Expectation> for ExpRec {
 #[derive(Debug, Serialize)]
 pub struct EventRec {
     pub reason: &'static str,
+    /// The helper parameter that caused it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub param: Option<&'static str>,
     pub detail: String,
 }
 
 impl From<&Event> for EventRec {
     fn from(e: &Event) -> Self {
         EventRec {
-            reason: e.reason,
+            reason: e.reason.name(),
+            param: e.param,
             detail: e.detail.clone(),
         }
     }
@@ -174,7 +193,14 @@ impl HelperRec {
             let _ = writeln!(s, "  expect {}", exp_text(e));
         }
         for e in &self.events {
-            let _ = writeln!(s, "  event {}: {}", e.reason, e.detail);
+            match e.param {
+                Some(p) => {
+                    let _ = writeln!(s, "  event {} ({p}): {}", e.reason, e.detail);
+                }
+                None => {
+                    let _ = writeln!(s, "  event {}: {}", e.reason, e.detail);
+                }
+            }
         }
         if self.drop {
             s.push_str("  dropped\n");

@@ -1,5 +1,9 @@
 //! TCP sequence number adjustment after a payload size change, as the
-//! kernel's nf_conntrack_seqadj.c does it.
+//! kernel's nf_conntrack_seqadj.c does it: one record per direction, one
+//! algorithm for every helper. The flow core computes the new record when a
+//! helper's edit changes a segment's size ([`Way::after_resize`]); the
+//! daemon hands it to the kernel, the replay applies it to later segments
+//! and acknowledgements itself ([`SeqAdj::seq`], [`SeqAdj::ack`]).
 
 /// `before(a, b)` of the kernel: a is earlier than b in sequence space.
 fn before(a: u32, b: u32) -> bool {
@@ -15,6 +19,21 @@ pub struct Way {
     pub correction_pos: u32,
     pub offset_before: i32,
     pub offset_after: i32,
+}
+
+impl Way {
+    /// What `nf_ct_seqadj_set()` makes of `self` for a segment at `seq`
+    /// whose size changed by `off`; `None` when it leaves it alone (no
+    /// change, or a retransmission at or before the last correction: it
+    /// gets the same edit again and must not be counted twice).
+    pub fn after_resize(self, seq: u32, off: i32) -> Option<Way> {
+        (off != 0 && (self.offset_before == self.offset_after || before(self.correction_pos, seq)))
+            .then_some(Way {
+                correction_pos: seq,
+                offset_before: self.offset_after,
+                offset_after: self.offset_after.wrapping_add(off),
+            })
+    }
 }
 
 /// Both directions, indexed by `Dir::index()`.
@@ -35,17 +54,12 @@ impl SeqAdj {
     /// before the last correction position is ignored, as in the kernel
     /// (a retransmission of an edited segment gets the same edit again and
     /// must not be counted twice).
+    #[cfg(test)]
     pub fn set(&mut self, dir: usize, seq: u32, off: i32) {
-        if off == 0 {
-            return;
-        }
-        let Some(w) = self.way.get_mut(dir) else {
-            return;
-        };
-        if w.offset_before == w.offset_after || before(w.correction_pos, seq) {
-            w.correction_pos = seq;
-            w.offset_before = w.offset_after;
-            w.offset_after = w.offset_after.wrapping_add(off);
+        if let Some(w) = self.way.get_mut(dir) {
+            if let Some(n) = w.after_resize(seq, off) {
+                *w = n;
+            }
         }
     }
 
