@@ -1,13 +1,6 @@
-//! cthelperd: userspace conntrack helpers.
+//! cthelperd: userspace conntrack helpers — the command line.
 
-mod config;
-mod daemon;
-mod flow;
-// A complete protocol layer: not every message or constant is used by the
-// daemon itself.
-#[allow(dead_code)]
-mod netlink;
-mod replay;
+use cthelperd::{config, daemon, replay};
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};

@@ -3,18 +3,19 @@
 //! (docs/replay.md).
 
 pub mod capture;
+pub mod model;
 pub mod nat;
 mod output;
 pub mod packet;
 pub mod table;
 
 use crate::config::Config;
-use crate::flow::seqadj::SeqAdj;
 use crate::flow::wire::{self, Rewrite, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
-use crate::flow::{Conntrack, Core, Limits, Plan};
+use crate::flow::{Core, Limits, Plan};
 use anyhow::{bail, Context, Result};
-use helpers::{ConnView, CtState, CtStatus, Dir, L4Proto, PrivData, Reason, Tuple};
-use nat::{follow_master, Dnat, Nat, Snat};
+use helpers::{Dir, Reason, Tuple};
+use model::{Lookup, Model};
+use nat::{Dnat, Nat, Snat};
 use output::{lossy, EditRec, EventRec, ExpRec, HelperRec, RelatedRec};
 use packet::Decoded;
 use std::collections::HashMap;
@@ -22,7 +23,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use table::{Rng, Table, TableEnv};
+use table::{Rng, TableEnv};
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -90,66 +91,6 @@ struct Tag {
     orig_len: u32,
 }
 
-#[derive(Debug)]
-struct Flow {
-    conn: ConnView,
-    helper: Option<usize>,
-    state: PrivData,
-    seqadj: SeqAdj,
-    fin: [bool; 2],
-    rst: bool,
-    /// The first packet has passed (the kernel confirmed the entry).
-    confirmed: bool,
-    seen_reply: bool,
-    /// It matched an expectation.
-    expected: bool,
-}
-
-impl Flow {
-    fn closed(&self) -> bool {
-        self.rst || (self.fin[0] && self.fin[1])
-    }
-    /// What conntrack would say of a packet of this flow in `dir`.
-    fn conntrack(&self, dir: Dir) -> Conntrack {
-        let mut status = 0;
-        if self.expected {
-            status |= CtStatus::EXPECTED;
-        }
-        if self.seen_reply {
-            status |= CtStatus::SEEN_REPLY;
-        }
-        if self.confirmed {
-            status |= CtStatus::CONFIRMED;
-        }
-        if self.conn.src_nat() {
-            status |= CtStatus::SRC_NAT;
-        }
-        if self.conn.dst_nat() {
-            status |= CtStatus::DST_NAT;
-        }
-        if self.seqadj.active() {
-            status |= CtStatus::SEQ_ADJUST;
-        }
-        let ctinfo = if self.seen_reply {
-            CtState::Established
-        } else if self.expected {
-            CtState::Related
-        } else {
-            CtState::New
-        };
-        Conntrack {
-            conn: self.conn,
-            dir,
-            ctinfo,
-            status: CtStatus(status),
-            zone: 0,
-            state: self.state,
-            seqadj: self.seqadj,
-            outdev: None,
-        }
-    }
-}
-
 #[derive(Debug, Default)]
 struct Stats {
     packets: u64,
@@ -164,14 +105,8 @@ struct Stats {
 }
 
 struct Replay<'o> {
-    nat: Nat,
+    model: Model,
     core: Core<Tag>,
-    ports: HashMap<(L4Proto, u16), usize>,
-    flows: Vec<Flow>,
-    keys: HashMap<Tuple, (usize, Dir)>,
-    /// Flow of each conntrack original tuple (to find a plan's flow).
-    by_orig: HashMap<Tuple, usize>,
-    table: Table,
     rng: Rng,
     format: Format,
     out: &'o mut dyn Write,
@@ -221,17 +156,14 @@ impl<'o> Replay<'o> {
                 ports.insert((l4, port), i);
             }
         }
+        let nat = Nat {
+            snat: args.snat.clone(),
+            dnat: args.dnat.clone(),
+        };
+        let infos = slots.iter().map(|s| s.info).collect();
         Ok(Replay {
-            nat: Nat {
-                snat: args.snat.clone(),
-                dnat: args.dnat.clone(),
-            },
+            model: Model::new(nat, ports, infos),
             core: Core::new(Arc::from(slots), Limits::from_config(&cfg.daemon)),
-            ports,
-            flows: Vec::new(),
-            keys: HashMap::new(),
-            by_orig: HashMap::new(),
-            table: Table::default(),
             rng: Rng(args.seed),
             format: args.format,
             out,
@@ -274,7 +206,7 @@ impl<'o> Replay<'o> {
 
     fn frame(&mut self, f: &capture::Frame<'_>) -> Result<()> {
         self.stats.packets += 1;
-        for gone in self.table.expire(f.ts_ns) {
+        for gone in self.model.table.expire(f.ts_ns) {
             tracing::debug!("expectation of frame {} timed out", gone.frame);
         }
         let expired = self.core.expire(f.ts_ns);
@@ -291,7 +223,7 @@ impl<'o> Replay<'o> {
         let t = dec.lay.tuple();
         let (fi, dir) = self.conntrack(t, &dec, f.number)?;
         if let Some(tcp) = dec.lay.tcp {
-            let fl = &mut self.flows[fi];
+            let fl = &mut self.model.flows[fi];
             if tcp.flags & TCP_RST != 0 {
                 fl.rst = true;
             }
@@ -310,7 +242,7 @@ impl<'o> Replay<'o> {
         // A first fragment only tells conntrack its flow (the kernel
         // reassembles before conntrack, we do not): no helper, written
         // unchanged. So is a frame the capture cut short.
-        let flow = &self.flows[fi];
+        let flow = &self.model.flows[fi];
         let helped = flow.helper.is_some()
             && !dec.lay.truncated
             && !dec.lay.first_fragment
@@ -323,7 +255,7 @@ impl<'o> Replay<'o> {
             let conn = flow.conn;
             let slots = self.core.slots_arc();
             let mut env = TableEnv {
-                table: &mut self.table,
+                table: &mut self.model.table,
                 rng: &mut self.rng,
                 master: fi,
                 follow: [conn.orig.src, conn.reply.src],
@@ -335,7 +267,7 @@ impl<'o> Replay<'o> {
             let plans = self.core.packet(f.ts_ns, tag, pkt, h, &ct, &mut env);
             self.carry_out(plans)?;
         }
-        let fl = &mut self.flows[fi];
+        let fl = &mut self.model.flows[fi];
         fl.confirmed = true;
         if dir == Dir::Reply {
             fl.seen_reply = true;
@@ -343,142 +275,46 @@ impl<'o> Replay<'o> {
         Ok(())
     }
 
-    fn helper_for(&self, t: &Tuple) -> Option<usize> {
-        let i = *self.ports.get(&(t.proto, t.dport))?;
-        let s = self.core.slots().get(i)?;
-        (if t.src.is_ipv4() {
-            s.info.ipv4
-        } else {
-            s.info.ipv6
-        })
-        .then_some(i)
-    }
-
-    /// Finds the conntrack entry of a packet, or creates it (with the
-    /// expectation it matches, if any).
+    /// Finds the conntrack entry of a packet, or creates it; prints the
+    /// match of an expectation.
     fn conntrack(&mut self, t: Tuple, dec: &Decoded, frame: u64) -> Result<(usize, Dir)> {
-        let tcp = dec.lay.tcp;
-        let syn_only = tcp.is_some_and(|x| x.flags & (TCP_SYN | TCP_ACK) == TCP_SYN);
-        if let Some(&(fi, dir)) = self.keys.get(&t) {
-            if !(syn_only && self.flows[fi].closed()) {
-                return Ok((fi, dir));
-            }
-            // A new connection reusing the tuple of a closed one.
-            let orig = self.flows[fi].conn.orig;
-            let plans = self.core.release_flow(&orig, 0, Reason::HoldEnd);
-            self.carry_out(plans)?;
-            self.keys.retain(|_, v| v.0 != fi);
-            self.by_orig.remove(&orig);
-            self.table.remove_master(fi);
-        }
-        let flows = &self.flows;
-        let found = self.table.find(&t, |l| {
-            // The flow as it leaves the router, after nat-follow-master
-            // (a capture taken behind the NAT) — or, from a third party the
-            // expectation lets in (an IRC DCC peer, media from another
-            // host), as the capture without NAT shows it: from its real
-            // source straight to the saved address and port.
-            let Some(n) = l.exp.nat else { return false };
-            let m = flows[l.master].conn.tuple(n.dir.reverse());
-            l.exp.proto == t.proto
-                && (t.src == m.dst || l.exp.src.matches(t.src))
-                && t.dst == m.src
-                && t.dport == n.saved_port
-                && l.exp.sport.is_none_or(|p| p == t.sport)
-                && l.exp.dst.is_ipv4() == t.src.is_ipv4()
-        });
-        let expected = found.is_some();
-        let (conn, helper) = if let Some(l) = found {
-            let arrival = if l.exp.matches(&t) {
-                t
-            } else {
-                Tuple {
-                    src: l.exp.src.exact().unwrap_or(t.src),
-                    dst: l.exp.dst,
-                    dport: l.exp.dport,
-                    ..t
+        let syn_only = dec
+            .lay
+            .tcp
+            .is_some_and(|x| x.flags & (TCP_SYN | TCP_ACK) == TCP_SYN);
+        if let Some(found) = self.model.lookup(&t, syn_only) {
+            match found {
+                Lookup::Flow(fi, dir) => return Ok((fi, dir)),
+                Lookup::Reused(fi) => {
+                    // A new connection reusing the tuple of a closed one.
+                    let orig = self.model.flows[fi].conn.orig;
+                    let plans = self.core.release_flow(&orig, 0, Reason::HoldEnd);
+                    self.carry_out(plans)?;
+                    self.model.forget(fi);
                 }
-            };
-            let master = self.flows[l.master].conn;
-            let conn = match &l.exp.nat {
-                Some(n) => ConnView {
-                    orig: arrival,
-                    reply: follow_master(&master, n, arrival).inverse(),
-                },
-                None => self.nat.new_conn(arrival),
-            };
-            // Only the expectation's helper: the first packet of a related
-            // flow is `ct state related`, which the product's `ct state new
-            // … ct helper set` rules do not match.
-            let helper = l.exp.helper.and_then(|name| self.core.slot_of(name));
+            }
+        }
+        let (fi, dir, related) = self.model.create(t, dec.lay.tcp);
+        if let Some(rel) = related {
             self.stats.related += 1;
             let rec = RelatedRec {
                 kind: "related",
                 packet: frame,
-                flow: conn.orig.to_string(),
-                reply: conn.reply.to_string(),
-                master: master.orig.to_string(),
-                expected_by: l.frame,
-                expectation: ExpRec::from(&l.exp),
-                helper: helper.map(|i| self.core.slots()[i].name()),
+                flow: rel.conn.orig.to_string(),
+                reply: rel.conn.reply.to_string(),
+                master: rel.master.orig.to_string(),
+                expected_by: rel.live.frame,
+                expectation: ExpRec::from(&rel.live.exp),
+                helper: self.model.flows[fi]
+                    .helper
+                    .map(|i| self.core.slots()[i].name()),
             };
             self.print(&rec, rec.text())?;
-            (conn, helper)
-        } else {
-            // The first packet we see decides the original direction,
-            // except that a connection picked up in the middle (SYN/ACK
-            // first, or data from a helper's service port) is turned
-            // towards the service, as its SYN would have been.
-            let synack = tcp.is_some_and(|x| x.flags & (TCP_SYN | TCP_ACK) == TCP_SYN | TCP_ACK);
-            let from_service = t.proto == L4Proto::Tcp
-                && !syn_only
-                && self.helper_for(&t).is_none()
-                && self.helper_for(&t.inverse()).is_some();
-            let first = if synack || from_service {
-                t.inverse()
-            } else {
-                t
-            };
-            let conn = self.nat.new_conn(first);
-            // The helper of the service port after DNAT (the product's rules
-            // run in prerouting at priority filter, after dstnat).
-            (conn, self.helper_for(&conn.reply.inverse()))
-        };
-        let fi = self.flows.len();
-        self.flows.push(Flow {
-            conn,
-            helper,
-            state: PrivData::ZERO,
-            seqadj: SeqAdj::default(),
-            fin: [false; 2],
-            rst: false,
-            confirmed: false,
-            seen_reply: false,
-            expected,
-        });
-        self.by_orig.insert(conn.orig, fi);
+        }
         self.stats.flows += 1;
-        if helper.is_some() {
+        if self.model.flows[fi].helper.is_some() {
             self.stats.helped += 1;
         }
-        // What arrives in each direction, then what leaves (a capture
-        // taken on the other side of the NAT).
-        self.keys.insert(conn.orig, (fi, Dir::Original));
-        self.keys.insert(conn.reply, (fi, Dir::Reply));
-        self.keys
-            .entry(conn.reply.inverse())
-            .or_insert((fi, Dir::Original));
-        self.keys
-            .entry(conn.orig.inverse())
-            .or_insert((fi, Dir::Reply));
-        let dir = match self.keys.get(&t) {
-            Some(&(i, d)) if i == fi => d,
-            _ => Dir::Original,
-        };
-        // The capture's own view of the flow, when it is none of the above
-        // (a third party whose source nat-follow-master rewrites).
-        self.keys.entry(t).or_insert((fi, dir));
-        self.keys.entry(t.inverse()).or_insert((fi, dir.reverse()));
         Ok((fi, dir))
     }
 
@@ -498,7 +334,7 @@ impl<'o> Replay<'o> {
     /// and the packets as they leave.
     fn carry_out(&mut self, plans: Vec<Plan<Tag>>) -> Result<()> {
         for plan in plans {
-            let Some(&fi) = self.by_orig.get(&plan.ct.conn.orig) else {
+            let Some(fi) = self.model.flow_of(&plan.ct.conn.orig) else {
                 continue;
             };
             let dir = plan.ct.dir;
@@ -507,10 +343,10 @@ impl<'o> Replay<'o> {
                 continue;
             }
             if let Some(s) = plan.state {
-                self.flows[fi].state = s;
+                self.model.flows[fi].state = s;
             }
             if let Some(w) = plan.seqadj {
-                self.flows[fi].seqadj.way[dir.index()] = w;
+                self.model.flows[fi].seqadj.way[dir.index()] = w;
             }
             let call = plan.call.as_ref();
             let record = call
@@ -547,7 +383,7 @@ impl<'o> Replay<'o> {
     }
 
     fn record(&self, fi: usize, plan: &Plan<Tag>, c: &crate::flow::Call) -> HelperRec {
-        let conn = self.flows[fi].conn;
+        let conn = self.model.flows[fi].conn;
         let mut edits: Vec<&helpers::Edit> = c.edits.iter().collect();
         edits.sort_by_key(|e| e.offset);
         let frames: Vec<u64> = plan.verdicts.iter().map(|v| v.tag.frame).collect();
@@ -592,7 +428,7 @@ impl<'o> Replay<'o> {
             self.write_raw(tag.iface, tag.ts_ns, &tag.raw, tag.orig_len);
             return Ok(());
         }
-        let flow = &self.flows[fi];
+        let flow = &self.model.flows[fi];
         let c = flow.conn;
         let (src, dst) = match dir {
             Dir::Original => ((c.reply.dst, c.reply.dport), (c.reply.src, c.reply.sport)),

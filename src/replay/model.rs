@@ -1,0 +1,257 @@
+//! The replay's model of conntrack: which flow a packet belongs to, in which
+//! direction, with which NAT (the `--snat`/`--dnat` rules, nat-follow-master
+//! for expected flows) and helper, and the expectation table. The packets of
+//! a capture may be seen on either side of the router; every view of a flow
+//! finds it.
+
+use super::nat::{follow_master, Nat};
+use super::table::{Live, Table};
+use crate::flow::seqadj::SeqAdj;
+use crate::flow::wire::{Tcp, TCP_ACK, TCP_SYN};
+use crate::flow::Conntrack;
+use helpers::{ConnView, CtState, CtStatus, Dir, HelperInfo, L4Proto, PrivData, Tuple};
+use std::collections::HashMap;
+
+#[derive(Debug)]
+pub struct Flow {
+    pub conn: ConnView,
+    /// The helper's slot.
+    pub helper: Option<usize>,
+    pub state: PrivData,
+    pub seqadj: SeqAdj,
+    pub fin: [bool; 2],
+    pub rst: bool,
+    /// The first packet has passed (the kernel confirmed the entry).
+    pub confirmed: bool,
+    pub seen_reply: bool,
+    /// It matched an expectation.
+    pub expected: bool,
+}
+
+impl Flow {
+    pub fn closed(&self) -> bool {
+        self.rst || (self.fin[0] && self.fin[1])
+    }
+    /// What conntrack would say of a packet of this flow in `dir`.
+    pub fn conntrack(&self, dir: Dir) -> Conntrack {
+        let mut status = 0;
+        if self.expected {
+            status |= CtStatus::EXPECTED;
+        }
+        if self.seen_reply {
+            status |= CtStatus::SEEN_REPLY;
+        }
+        if self.confirmed {
+            status |= CtStatus::CONFIRMED;
+        }
+        if self.conn.src_nat() {
+            status |= CtStatus::SRC_NAT;
+        }
+        if self.conn.dst_nat() {
+            status |= CtStatus::DST_NAT;
+        }
+        if self.seqadj.active() {
+            status |= CtStatus::SEQ_ADJUST;
+        }
+        let ctinfo = if self.seen_reply {
+            CtState::Established
+        } else if self.expected {
+            CtState::Related
+        } else {
+            CtState::New
+        };
+        Conntrack {
+            conn: self.conn,
+            dir,
+            ctinfo,
+            status: CtStatus(status),
+            zone: 0,
+            state: self.state,
+            seqadj: self.seqadj,
+            outdev: None,
+        }
+    }
+}
+
+/// What a packet's tuple finds.
+pub enum Lookup {
+    Flow(usize, Dir),
+    /// The tuple of a closed connection, with a new SYN: the old entry must
+    /// go before a new one is made.
+    Reused(usize),
+}
+
+/// A new flow an expectation let in.
+pub struct Related {
+    pub live: Live,
+    pub conn: ConnView,
+    pub master: ConnView,
+}
+
+pub struct Model {
+    pub nat: Nat,
+    /// (transport, port) → helper slot.
+    pub ports: HashMap<(L4Proto, u16), usize>,
+    /// The helper of each slot.
+    pub infos: Vec<&'static HelperInfo>,
+    pub flows: Vec<Flow>,
+    pub keys: HashMap<Tuple, (usize, Dir)>,
+    /// Flow of each conntrack original tuple.
+    pub by_orig: HashMap<Tuple, usize>,
+    pub table: Table,
+}
+
+impl Model {
+    pub fn new(
+        nat: Nat,
+        ports: HashMap<(L4Proto, u16), usize>,
+        infos: Vec<&'static HelperInfo>,
+    ) -> Self {
+        Model {
+            nat,
+            ports,
+            infos,
+            flows: Vec::new(),
+            keys: HashMap::new(),
+            by_orig: HashMap::new(),
+            table: Table::default(),
+        }
+    }
+
+    /// The flow whose conntrack original tuple is `orig`.
+    pub fn flow_of(&self, orig: &Tuple) -> Option<usize> {
+        self.by_orig.get(orig).copied()
+    }
+
+    pub fn lookup(&self, t: &Tuple, syn_only: bool) -> Option<Lookup> {
+        let &(fi, dir) = self.keys.get(t)?;
+        Some(if syn_only && self.flows.get(fi)?.closed() {
+            Lookup::Reused(fi)
+        } else {
+            Lookup::Flow(fi, dir)
+        })
+    }
+
+    /// Forgets flow `fi` (its tuple is reused) and its expectations.
+    pub fn forget(&mut self, fi: usize) {
+        if let Some(f) = self.flows.get(fi) {
+            self.by_orig.remove(&f.conn.orig);
+        }
+        self.keys.retain(|_, v| v.0 != fi);
+        self.table.remove_master(fi);
+    }
+
+    fn helper_for(&self, t: &Tuple) -> Option<usize> {
+        let i = *self.ports.get(&(t.proto, t.dport))?;
+        let h = self.infos.get(i)?;
+        (if t.src.is_ipv4() { h.ipv4 } else { h.ipv6 }).then_some(i)
+    }
+
+    /// Creates the conntrack entry of a packet `t` that has none (with the
+    /// expectation it matches, if any).
+    pub fn create(&mut self, t: Tuple, tcp: Option<Tcp>) -> (usize, Dir, Option<Related>) {
+        let syn_only = tcp.is_some_and(|x| x.flags & (TCP_SYN | TCP_ACK) == TCP_SYN);
+        let flows = &self.flows;
+        let found = self.table.find(&t, |l| {
+            // The flow as it leaves the router, after nat-follow-master
+            // (a capture taken behind the NAT) — or, from a third party the
+            // expectation lets in (an IRC DCC peer, media from another
+            // host), as the capture without NAT shows it: from its real
+            // source straight to the saved address and port.
+            let Some(n) = l.exp.nat else { return false };
+            let m = flows[l.master].conn.tuple(n.dir.reverse());
+            l.exp.proto == t.proto
+                && (t.src == m.dst || l.exp.src.matches(t.src))
+                && t.dst == m.src
+                && t.dport == n.saved_port
+                && l.exp.sport.is_none_or(|p| p == t.sport)
+                && l.exp.dst.is_ipv4() == t.src.is_ipv4()
+        });
+        let expected = found.is_some();
+        let mut related = None;
+        let (conn, helper) = if let Some(l) = found {
+            let arrival = if l.exp.matches(&t) {
+                t
+            } else {
+                Tuple {
+                    src: l.exp.src.exact().unwrap_or(t.src),
+                    dst: l.exp.dst,
+                    dport: l.exp.dport,
+                    ..t
+                }
+            };
+            let master = self.flows[l.master].conn;
+            let conn = match &l.exp.nat {
+                Some(n) => ConnView {
+                    orig: arrival,
+                    reply: follow_master(&master, n, arrival).inverse(),
+                },
+                None => self.nat.new_conn(arrival),
+            };
+            // Only the expectation's helper: the first packet of a related
+            // flow is `ct state related`, which the product's `ct state new
+            // … ct helper set` rules do not match.
+            let helper = l
+                .exp
+                .helper
+                .and_then(|name| self.infos.iter().position(|h| h.name == name));
+            related = Some(Related {
+                live: l,
+                conn,
+                master,
+            });
+            (conn, helper)
+        } else {
+            // The first packet we see decides the original direction,
+            // except that a connection picked up in the middle (SYN/ACK
+            // first, or data from a helper's service port) is turned
+            // towards the service, as its SYN would have been.
+            let synack = tcp.is_some_and(|x| x.flags & (TCP_SYN | TCP_ACK) == TCP_SYN | TCP_ACK);
+            let from_service = t.proto == L4Proto::Tcp
+                && !syn_only
+                && self.helper_for(&t).is_none()
+                && self.helper_for(&t.inverse()).is_some();
+            let first = if synack || from_service {
+                t.inverse()
+            } else {
+                t
+            };
+            let conn = self.nat.new_conn(first);
+            // The helper of the service port after DNAT (the product's rules
+            // run in prerouting at priority filter, after dstnat).
+            (conn, self.helper_for(&conn.reply.inverse()))
+        };
+        let fi = self.flows.len();
+        self.flows.push(Flow {
+            conn,
+            helper,
+            state: PrivData::ZERO,
+            seqadj: SeqAdj::default(),
+            fin: [false; 2],
+            rst: false,
+            confirmed: false,
+            seen_reply: false,
+            expected,
+        });
+        self.by_orig.insert(conn.orig, fi);
+        // What arrives in each direction, then what leaves (a capture
+        // taken on the other side of the NAT).
+        self.keys.insert(conn.orig, (fi, Dir::Original));
+        self.keys.insert(conn.reply, (fi, Dir::Reply));
+        self.keys
+            .entry(conn.reply.inverse())
+            .or_insert((fi, Dir::Original));
+        self.keys
+            .entry(conn.orig.inverse())
+            .or_insert((fi, Dir::Reply));
+        let dir = match self.keys.get(&t) {
+            Some(&(i, d)) if i == fi => d,
+            _ => Dir::Original,
+        };
+        // The capture's own view of the flow, when it is none of the above
+        // (a third party whose source nat-follow-master rewrites).
+        self.keys.entry(t).or_insert((fi, dir));
+        self.keys.entry(t.inverse()).or_insert((fi, dir.reverse()));
+        (fi, dir, related)
+    }
+}
