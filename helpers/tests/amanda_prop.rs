@@ -2,7 +2,7 @@
 //! parse back to the expected ports.
 
 mod common;
-use common::conn;
+use common::{conn, Done};
 
 use helpers::amanda::{self, Amanda};
 use helpers::testing::TestEnv;
@@ -41,10 +41,10 @@ proptest! {
         };
         let mut env = TestEnv { clash_mask: mask, seed, ..TestEnv::default() };
         let h = Amanda::new(&amanda::INFO.default_params(), &[]);
-        let out = h.handle(&pkt, &mut env);
+        let out = Done::new(h.handle(&pkt, &mut env), &mut env);
         let edited = edit::apply(&payload, &out.edits);
         prop_assert!(edited.is_ok());
-        prop_assert!(out.state.is_none() && !out.need_more);
+        prop_assert!(out.state.is_none() && out.incomplete.is_none());
         if !reply || !conn.nat() { prop_assert!(out.edits.is_empty()); }
         if out.drop {
             prop_assert!(out.edits.is_empty() && out.expectations.is_empty());
