@@ -259,6 +259,8 @@ impl Amanda {
         };
         if !pkt.conn.nat() {
             if out.expect(env, &exp, &p.stream.name()) {
+                // One per tuple, as the table keeps them (two streams on one port).
+                made.retain(|e| !e.same_as(&exp));
                 made.push(exp);
             }
             return Ok(());
@@ -279,6 +281,8 @@ impl Amanda {
                 return Err(());
             }
         };
+        // One per tuple, as the table keeps them (two streams on one port).
+        made.retain(|e| !e.same_as(&exp));
         made.push(exp);
         let text = port.to_string();
         let old = pkt.payload.get(p.off..p.off.saturating_add(p.len));

@@ -813,6 +813,8 @@ impl Ftp {
                 return;
             }
         };
+        // One per tuple, as the table keeps them (one port twice).
+        made.retain(|e| !e.same_as(&exp));
         made.push(exp);
         let Some(text) = format_cmd(cmd.kind, newaddr, port) else {
             out.event(Reason::NatFailed, "address family cannot be written");

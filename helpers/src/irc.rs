@@ -445,6 +445,8 @@ impl Irc {
         let mut exp = Expectation::new(0, L4Proto::Tcp, peer.dst, dcc.port);
         if !pkt.conn.nat() {
             if out.expect(env, &exp, &format_args!("DCC {}", dcc.kind.name())) {
+                // One per tuple, as the table keeps them (two offers of one port).
+                made.retain(|e| !e.same_as(&exp));
                 made.push(exp);
             }
             return Ok(());
@@ -475,6 +477,8 @@ impl Irc {
                 return Err(());
             }
         };
+        // One per tuple, as the table keeps them (two offers of one port).
+        made.retain(|e| !e.same_as(&exp));
         made.push(exp);
         let text = format_addr_port(newaddr, port);
         let old = pkt.payload.get(dcc.off..dcc.off.saturating_add(dcc.len));

@@ -298,3 +298,28 @@ fn master_timeout_is_a_typed_parameter() {
     assert_eq!(Amanda::new(&p, &[]).master_timeout, 42);
     assert_eq!(info.params, &[amanda::MASTER_TIMEOUT.spec]);
 }
+
+#[test]
+fn nat_failure_withdraws_a_shared_port_once() {
+    // DATA and MESG on one port are one expectation in the table: a NAT
+    // failure later withdraws it once (the second withdrawal would name
+    // an expectation that is not there).
+    let p = b"CONNECT DATA 50001 MESG 50001 INDEX 50003\n";
+    let mut env = TestEnv::default();
+    env.clash.insert(50003);
+    env.randoms.extend(std::iter::repeat_n(0, 200));
+    let (out, _) = run(nat_v4(), Dir::Reply, p, &mut env);
+    assert!(out.drop && out.expectations.is_empty());
+    assert!(env.created.is_empty());
+    assert_eq!(env.unexpected.len(), 1);
+    assert_eq!(env.unexpected_unknown, 0);
+    // Without a failure: one expectation for both streams, both rewritten
+    // alike (here unchanged).
+    let mut env = TestEnv::default();
+    let (out, edited) = run(nat_v4(), Dir::Reply, p, &mut env);
+    assert_eq!(
+        out.expectations.iter().map(|e| e.dport).collect::<Vec<_>>(),
+        vec![50001, 50003]
+    );
+    assert_eq!(edited, p);
+}

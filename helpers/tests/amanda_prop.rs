@@ -59,7 +59,19 @@ proptest! {
             let ports: Vec<u16> = again.ports.iter().map(|p| p.port).collect();
             let want: Vec<u16> = out.expectations.iter().map(|e| e.dport).collect();
             if again.bad.is_none() {
-                prop_assert_eq!(ports, want);
+                prop_assert_eq!(again.ports.len(), amanda::parse(&payload).ports.len());
+                // Two streams on one port are one expectation (the table
+                // keeps one per tuple): then only the sets of ports compare.
+                let mut set = ports.clone();
+                set.sort_unstable();
+                set.dedup();
+                if set.len() == ports.len() {
+                    prop_assert_eq!(ports, want);
+                } else {
+                    let mut want = want;
+                    want.sort_unstable();
+                    prop_assert_eq!(set, want);
+                }
             }
         }
     }

@@ -1267,3 +1267,25 @@ fn bounce_names_loose() {
         .unwrap();
     assert!(Ftp::new(&p, &info.default_policies()).loose);
 }
+
+#[test]
+fn nat_failure_withdraws_a_repeated_port_once() {
+    let p = b"PORT 10,0,0,1,4,1\r\nPORT 10,0,0,1,4,1\r\nPORT 10,0,0,1,4,2\r\n";
+    let mut env = FakeEnv {
+        clash: [1026].into_iter().collect(),
+        randoms: std::iter::repeat_n(0, 200).collect(),
+        ..FakeEnv::default()
+    };
+    let o = run_at(
+        &helper(false),
+        snat_ten(),
+        Dir::Original,
+        p,
+        1,
+        PrivData::ZERO,
+        &mut env,
+    );
+    assert!(o.drop && env.created.is_empty());
+    assert_eq!(env.unexpected.len(), 1, "one expectation for port 1025");
+    assert_eq!(env.unexpected_unknown, 0);
+}

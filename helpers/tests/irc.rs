@@ -526,3 +526,18 @@ fn parameters_are_typed() {
         &[irc::MAX_DCC_CHANNELS.spec, irc::DCC_TIMEOUT.spec]
     );
 }
+
+#[test]
+fn nat_failure_withdraws_a_shared_port_once() {
+    let p = b"PRIVMSG a :\x01DCC CHAT chat 3232235786 4000\x01\r\nPRIVMSG a :\x01DCC CHAT chat 3232235786 4000\x01\r\nPRIVMSG b :\x01DCC SEND f 3232235786 4001 7\x01\r\n";
+    let mut env = TestEnv {
+        clash: [4001].into_iter().collect(),
+        ..TestEnv::default()
+    };
+    env.randoms.extend(std::iter::repeat_n(0, 200));
+    let (out, _) = run(snat_v4(), Dir::Original, p, &mut env);
+    assert!(out.drop);
+    assert!(env.created.is_empty());
+    assert_eq!(env.unexpected.len(), 1, "one expectation for port 4000");
+    assert_eq!(env.unexpected_unknown, 0);
+}

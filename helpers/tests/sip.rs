@@ -1302,3 +1302,20 @@ fn tcp_unfinished_message_alone_changes_nothing() {
     assert_eq!(out.state, None);
     assert!(out.edits.is_empty() && out.expectations.is_empty() && env.calls.is_empty());
 }
+
+#[test]
+fn nat_failure_withdraws_a_repeated_media_port_once() {
+    // The same media port twice, then a line whose pair cannot be found:
+    // the packet drops and the shared pair is withdrawn once.
+    let media = "m=audio 40000 RTP/AVP 0\r\nm=audio 40000 RTP/AVP 0\r\nm=audio 50000 RTP/AVP 0\r\n";
+    let m = invite("10.0.0.10", "203.0.113.5", &sdp("10.0.0.10", media));
+    let mut env = FakeEnv {
+        clash: (50000..=65535).collect(),
+        ..FakeEnv::default()
+    };
+    let out = run(snat(L4Proto::Udp), Dir::Original, m.as_bytes(), &mut env);
+    assert!(out.drop && out.expectations.is_empty());
+    assert!(env.created.is_empty());
+    assert_eq!(env.unexpected_unknown, 0);
+    assert_eq!(env.unexpected.len(), 2, "RTP and RTCP of port 40000, once");
+}
