@@ -1,13 +1,17 @@
 //! Fuzzes the SIP helper: any payload, tuple, direction, transport, NAT,
 //! parameters, state and expectation-table behaviour. The helper must not
-//! panic, its edits must apply, and its outcome must be self-consistent.
+//! panic, its edits must apply, and its outcome must be self-consistent; a
+//! held message, handed back alone, is held again.
 //!
 //! Input layout (missing bytes read as 0):
 //! - 0: flags — bit 0 reply direction, 1 IPv6, 2 NAT (reply tuple from the
 //!   input instead of the inverse), 3 TCP, 4 sip_direct_media off, 5 all-zero
 //!   state, 6 table refuses every port (Clash), 7 table full
-//! - 1: flags — bit 0 sip_external_media, 1 media routed like the packet,
-//!   2 sip_direct_signalling off, 3 registrar refreshes find the expectation
+//! - 1: flags — bit 0 sip_external_media, 1 media routed like the packet
+//!   (every route leaves by the packet's interface, else by another),
+//!   2 sip_direct_signalling off, 3 the table holds a signalling
+//!   expectation (inactive, permanent) to the packet's destination address
+//!   and port #3 — what a registrar's 2xx refreshes
 //! - 2..4: port clash mask (a port clashes if `port & mask != 0`)
 //! - 4..8: random seed
 //! - 8..40: private data (32 bytes)
@@ -18,12 +22,14 @@
 
 use helpers::sip::{Sip, STATE_LEN};
 use helpers::testing::TestEnv;
-use helpers::{ConnView, Dir, ExpectError, Helper, L4Proto, Packet, PrivData, Tuple};
+use helpers::{
+    ConnView, Dir, ExpectError, ExpectFlags, Expectation, Helper, L4Proto, Packet, PrivData, Tuple,
+};
 use libfuzzer_sys::fuzz_target;
 
 #[path = "common/mod.rs"]
 mod common;
-use common::{addr, apply_checked, bytes, port};
+use common::{addr, apply_checked, bytes, held_tail, port};
 
 const HEADER: usize = 112;
 const ADDRS: usize = 40;
@@ -68,14 +74,22 @@ fuzz_target!(|data: &[u8]| {
         payload,
         tcp_seq: (proto == L4Proto::Tcp).then_some(1),
         state,
+        outdev: Some(1),
+        ..Packet::EMPTY
     };
+    let registered = Expectation {
+        flags: ExpectFlags::PERMANENT | ExpectFlags::INACTIVE,
+        helper: Some("sip"),
+        ..Expectation::new(0, proto, conn.tuple(pkt.dir).dst, port(data, PORTS, 3))
+    };
+    let existing: Vec<Expectation> = bit2(3).then_some(registered).into_iter().collect();
     let mut env = TestEnv {
         clash_all: bit(6),
         fail: bit(7).then_some(ExpectError::Full),
         clash_mask: u16::from_le_bytes(bytes(data, 2)),
         seed: u32::from_le_bytes(bytes(data, 4)),
-        same_route: Some(bit2(1)),
-        refresh_finds: bit2(3),
+        default_route: Some(if bit2(1) { 1 } else { 2 }),
+        existing: existing.clone(),
         ..TestEnv::default()
     };
     let sip = Sip {
@@ -85,6 +99,7 @@ fuzz_target!(|data: &[u8]| {
         external_media: bit2(0),
     };
     let out = sip.handle(&pkt, &mut env);
+    let made = env.take_made();
     // SIP_FUZZ_DEBUG=1 prints every outcome (for triage: run the binary on
     // one input).
     static DEBUG: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
@@ -97,17 +112,25 @@ fuzz_target!(|data: &[u8]| {
     if !conn.nat() {
         assert!(out.edits.is_empty(), "no rewrite without NAT");
     }
-    if out.need_more {
+    if let Some(at) = out.incomplete {
         assert!(proto == L4Proto::Tcp);
-        assert!(out.edits.is_empty() && out.expectations.is_empty() && out.state.is_none());
+        let tail = held_tail(payload, &out, at);
+        // Nothing but keep-alive newlines before it: nothing was decided.
+        if payload[..at].iter().all(|&b| b == b'\r' || b == b'\n') {
+            assert!(out.edits.is_empty() && made.is_empty() && out.state.is_none());
+        }
+        let again = Packet {
+            payload: tail,
+            state: out.state.unwrap_or(state),
+            ..pkt
+        };
+        let out2 = sip.handle(&again, &mut TestEnv::default());
+        assert_eq!(out2.incomplete, Some(0), "the held message is held again");
     }
     if out.drop {
-        assert!(out.expectations.is_empty() && out.edits.is_empty());
+        assert!(made.is_empty() && out.edits.is_empty() && out.incomplete.is_none());
     }
-    assert_eq!(
-        env.created, out.expectations,
-        "reported = left in the table"
-    );
+    assert_eq!(env.created, made, "reported = left in the table");
     assert_eq!(
         env.unexpected_unknown, 0,
         "unexpect of an expectation this packet made"
@@ -118,13 +141,19 @@ fuzz_target!(|data: &[u8]| {
             "flush classes {classes:?}"
         );
     }
-    for &(class, proto, _, dport, _) in &env.refreshed {
+    for (e, change) in &env.updated {
         assert!(
-            class == 0 && proto != L4Proto::Gre && dport >= 1024,
+            e.class == 0 && e.proto != L4Proto::Gre && e.dport >= 1024,
             "refresh"
         );
+        assert!(
+            existing.iter().chain(&env.calls).any(|x| x.same_as(e)),
+            "only a live expectation is changed"
+        );
+        assert_eq!(change.clear, ExpectFlags::INACTIVE);
+        assert!(change.timeout.is_some_and(|t| (1..=3600).contains(&t)));
     }
-    for e in &out.expectations {
+    for e in &made {
         // Ports taken from the packet are ≥ 1024; a signalling port chosen by
         // conntrack's own NAT mapping may be lower.
         let advertised = e.nat.map_or(e.dport, |n| n.saved_port);

@@ -35,10 +35,15 @@
 //! # master_timeout
 //! The kernel calls `nf_ct_refresh(ct, master_timeout * HZ)` on every
 //! reply packet, before anything else: replies from amandad may come late.
-//! An [`Outcome`] cannot carry a conntrack timeout yet; the caller should
-//! send CTA_TIMEOUT = [`Amanda::master_timeout_for`] in the verdict's
-//! NFQA_CT (the kernel applies CTA_TIMEOUT from a verdict). Proposal: an
-//! `Outcome::ct_timeout: Option<u32>` field.
+//! The helper answers [`Outcome::ct_timeout`]` = Some(master_timeout)` for
+//! every reply, whatever it holds ([`Amanda::master_timeout_for`]); the
+//! caller sends it as CTA_TIMEOUT with the verdict.
+//!
+//! # Datagrams: nothing is held
+//! Amanda is UDP only (the kernel registers it for UDP): a datagram is
+//! whole, so [`Outcome::incomplete`] is never set. A CONNECT line without
+//! its newline is not waited for (`malformed`); what follows the CONNECT
+//! line's newline — an unterminated `OPTIONS` line, say — does not matter.
 //!
 //! # Deliberate differences from the kernel
 //! * Numbers: the kernel reads at most 5 bytes with `simple_strtoul` and
@@ -51,8 +56,9 @@
 //! * After a length-changing rewrite the kernel keeps searching the
 //!   rewritten packet with the old `stop`; we search the packet as
 //!   received, so every keyword is found where it is.
-//! * `expect_related` failing without NAT: the kernel returns NF_DROP; we
-//!   fail open (`expect_failed`, see [`Outcome::expect`](crate::Outcome::expect)).
+//! * An expectation refused without NAT ([`Env::expect`]): the kernel
+//!   returns NF_DROP; we fail open (`expect_failed`, see
+//!   [`Outcome::expect`](crate::Outcome::expect)).
 //! * An empty payload or a CONNECT line without newline is counted
 //!   (`truncated`, `malformed`); the kernel only logs the former.
 //!
@@ -253,6 +259,8 @@ impl Amanda {
         };
         if !pkt.conn.nat() {
             if out.expect(env, &exp, &p.stream.name()) {
+                // One per tuple, as the table keeps them (two streams on one port).
+                made.retain(|e| !e.same_as(&exp));
                 made.push(exp);
             }
             return Ok(());
@@ -273,6 +281,8 @@ impl Amanda {
                 return Err(());
             }
         };
+        // One per tuple, as the table keeps them (two streams on one port).
+        made.retain(|e| !e.same_as(&exp));
         made.push(exp);
         let text = port.to_string();
         let old = pkt.payload.get(p.off..p.off.saturating_add(p.len));

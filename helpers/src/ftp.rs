@@ -2,9 +2,10 @@
 //! `nf_conntrack_ftp.c` (expectations) and `nf_nat_ftp.c` (rewrites).
 //!
 //! # Parse
-//! Only the first line of a packet is looked at, and only when the packet
-//! starts a line (see *Line starts*). Which forms apply depends on the
-//! direction, as the kernel's `search[][]` table:
+//! A packet is looked at only when it starts a line (see *Line starts*);
+//! then each of its lines is, from the first on (the kernel looks at the
+//! first only; see *Deliberate differences*). Which forms apply depends on
+//! the direction, as the kernel's `search[][]` table:
 //!
 //! | dir      | pattern | skip to          | numbers            | kernel `getnum` |
 //! |----------|---------|------------------|--------------------|-----------------|
@@ -52,26 +53,43 @@
 //! ended with `\n` are remembered (`update_nl_seq()`: an exact duplicate is
 //! ignored; with two known, the older one — by `before()` — is replaced only
 //! by a later one). A packet is parsed only if its sequence number is one of
-//! them. A direction in which no packet has been seen yet is *unknown*: its
-//! first packet is parsed wherever it starts (a stream starts at a line
-//! start), like the kernel's `NF_CT_FTP_SEQ_PICKUP` for conntracks injected
-//! over ctnetlink. The kernel's own first packet per direction (no pickup
+//! them. A packet that ends in an unfinished line we hold (see below) also
+//! records the sequence number where that line starts, so the call with the
+//! line joined to the next segment is at a line start. A direction in which
+//! no packet has been seen yet is *unknown*: its first packet is parsed
+//! wherever it starts (a stream starts at a line start), like the kernel's
+//! `NF_CT_FTP_SEQ_PICKUP` for conntracks injected over ctnetlink. The kernel's own first packet per direction (no pickup
 //! flag) is never parsed — that is the 220 banner and the USER command in
 //! practice, so both choices expect the same flows; ours also works for a
 //! connection whose state was lost. Without a TCP sequence number every
 //! packet is taken as a line start and the state is left alone.
 //!
 //! # Deliberate differences from the kernel
+//! * Every line of a packet is parsed, not only the first: the kernel's
+//!   `find_pattern()` compares at the start of the packet only, so a client
+//!   that pipelines (`TYPE I\r\nPORT …\r\n` in one segment) or a command
+//!   behind a held line would escape it. Each command found is handled as
+//!   if it had come alone (bounce check, expectation, NAT rewrite; the
+//!   policy's `max_expected` = 1 lets the table keep the last one, as for
+//!   two packets); a NAT failure on any of them drops the packet and
+//!   withdraws the expectations the packet's earlier commands made.
 //! * A command split over segments: the kernel drops the packet ("partial
-//!   matching", NF_DROP) hoping for a larger retransmission; we set
-//!   `need_more` (event `partial`) and change nothing, the caller calls again
-//!   with the segments joined. An incomplete line longer than
-//!   [`MAX_PENDING_LINE`] is given up (`malformed`).
+//!   matching", NF_DROP) hoping for a larger retransmission; we answer
+//!   [`Outcome::incomplete`]` = Some(offset of the unfinished line)` (event
+//!   `partial`) when the packet ends in a line that is, or may still become,
+//!   one of the direction's patterns: the lines before it are handled (their
+//!   expectations, edits and the new state count), and the caller calls
+//!   again with that line joined to the next segment (at `tcp_seq +
+//!   offset`, which the new state records as a line start). A packet that
+//!   is one unfinished line (`Some(0)`) changes nothing, not even the state.
+//!   An incomplete line longer than [`MAX_PENDING_LINE`] is given up
+//!   (`malformed`).
 //! * A complete but malformed line (bad number, octet > 255, missing `\r`
 //!   after PORT, no address after 227, wrong EPRT family…) is a "partial
 //!   match" for the kernel, so it drops the packet; we let it pass (fail
-//!   open) with event `malformed`. Parsing stops at the end of the first line
-//!   (the kernel's scans may run into the next lines of the same packet).
+//!   open) with event `malformed`, and go on with the next line. Parsing a
+//!   line stops at its end (the kernel's scans may run into the next lines
+//!   of the same packet).
 //! * Empty number fields (`PORT 10,,,1,4,1`), which the kernel reads as 0,
 //!   and port 0 in PORT/227 are refused (`malformed`).
 //! * IPv6 text in EPRT is parsed by std's RFC 4291 parser instead of
@@ -80,9 +98,13 @@
 //! * PORT/227 on an IPv6 connection: the kernel compares a v4 address
 //!   against the v6 source, so it is a bounce; with `loose` it would build a
 //!   mixed-family expectation — we refuse it (event `family`).
-//! * `expect_related` failing without NAT: the kernel returns NF_DROP ("Best
-//!   to drop packet now"); we let the packet pass (event `expect_failed`,
-//!   fail open — see [`Outcome::expect`](crate::Outcome::expect)).
+//! * An expectation refused without NAT ([`Env::expect`]): the kernel
+//!   returns NF_DROP ("Best to drop packet now"); we let the packet pass
+//!   (event `expect_failed`, fail open — see
+//!   [`Outcome::expect`](crate::Outcome::expect)).
+//! * The kernel looks at packets only when their ctinfo is ESTABLISHED
+//!   (`IP_CT_ESTABLISHED[_REPLY]`); we do not check [`Packet::ctinfo`] —
+//!   the handshake carries no payload.
 //! * Under NAT with `loose` and a third-party address, the kernel keeps that
 //!   address as the expectation's destination while it writes
 //!   `tuple[!dir].dst` into the packet (they cannot both be right); we use
@@ -116,7 +138,7 @@ use crate::params::{ExpectPolicy, Param, Params};
 /// Bytes of private data the FTP helper uses.
 pub const STATE_LEN: usize = 20;
 
-/// An incomplete first line longer than this is not waited for.
+/// An incomplete line longer than this is not waited for.
 pub const MAX_PENDING_LINE: usize = 1024;
 
 /// Longest payload a NAT rewrite may produce: the kernel's `enlarge_skb()`
@@ -187,7 +209,8 @@ pub struct Command {
     pub len: usize,
 }
 
-/// What the first line of a payload is.
+/// What the first line of a payload is (see [`parse`]; the helper parses
+/// each line of a packet with it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Parsed {
     /// None of the direction's patterns.
@@ -653,9 +676,70 @@ impl Ftp {
         }
     }
 
+    /// Every line of a packet that starts at a line start: each command is
+    /// decided, each malformed line counted. Returns the offset of the
+    /// unfinished last line when it is (or may become) a command: the
+    /// caller holds it. Nothing is held when the packet is dropped.
+    fn lines(&self, pkt: &Packet<'_>, env: &mut dyn Env, out: &mut Outcome) -> Option<usize> {
+        let payload = pkt.payload;
+        // Growth of the rewrites so far (bounded by MAX_PAYLOAD) and the
+        // expectations made (withdrawn if a later command drops the packet).
+        let mut grown = 0isize;
+        let mut made = Vec::new();
+        let mut pos = 0usize;
+        while let Some(rest) = payload.get(pos..).filter(|r| !r.is_empty()) {
+            match parse(rest, pkt.dir, pkt.conn.is_ipv6()) {
+                Parsed::NoMatch => {}
+                Parsed::Incomplete(kind) => {
+                    out.event(
+                        Reason::Partial,
+                        format!(
+                            "{} split over segments ({} bytes so far)",
+                            kind.name(),
+                            rest.len()
+                        ),
+                    );
+                    return Some(pos);
+                }
+                Parsed::Malformed { kind, why } => {
+                    out.event(Reason::Malformed, format!("{}: {why}", kind.name()));
+                }
+                Parsed::Match(cmd) => {
+                    let cmd = Command {
+                        off: cmd.off.saturating_add(pos),
+                        ..cmd
+                    };
+                    self.decide(pkt, &cmd, env, out, &mut grown, &mut made);
+                    if out.drop {
+                        // NF_DROP: nothing of this packet stays.
+                        for e in made.iter().rev() {
+                            env.unexpect(e);
+                        }
+                        out.edits.clear();
+                        return None;
+                    }
+                }
+            }
+            let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
+                break;
+            };
+            pos = pos.saturating_add(nl).saturating_add(1);
+        }
+        None
+    }
+
     /// Builds and registers the expectation for `cmd` (help() after the
-    /// match, then nf_nat_ftp()).
-    fn decide(&self, pkt: &Packet<'_>, cmd: &Command, env: &mut dyn Env, out: &mut Outcome) {
+    /// match, then nf_nat_ftp()). `grown` is the most the packet's earlier
+    /// rewrites may have added; `made` collects the NATed expectations.
+    fn decide(
+        &self,
+        pkt: &Packet<'_>,
+        cmd: &Command,
+        env: &mut dyn Env,
+        out: &mut Outcome,
+        grown: &mut isize,
+        made: &mut Vec<Expectation>,
+    ) {
         let dir = pkt.dir;
         let me = pkt.conn.tuple(dir);
         let peer = pkt.conn.tuple(dir.reverse());
@@ -710,12 +794,9 @@ impl Ftp {
             out.drop = true;
             return;
         };
-        let grown = pkt
-            .payload
-            .len()
-            .saturating_sub(cmd.len)
-            .saturating_add(widest.len());
-        if grown > MAX_PAYLOAD {
+        let widen = (widest.len() as isize).saturating_sub(cmd.len as isize);
+        *grown = grown.saturating_add(widen);
+        if (pkt.payload.len() as isize).saturating_add(*grown) > MAX_PAYLOAD as isize {
             out.event(Reason::NatFailed, "rewritten packet too large");
             out.drop = true;
             return;
@@ -732,6 +813,9 @@ impl Ftp {
                 return;
             }
         };
+        // One per tuple, as the table keeps them (one port twice).
+        made.retain(|e| !e.same_as(&exp));
+        made.push(exp);
         let Some(text) = format_cmd(cmd.kind, newaddr, port) else {
             out.event(Reason::NatFailed, "address family cannot be written");
             out.drop = true;
@@ -761,30 +845,20 @@ impl Helper for Ftp {
             None => true,
         };
         if parse_it {
-            match parse(payload, pkt.dir, pkt.conn.is_ipv6()) {
-                Parsed::NoMatch => {}
-                Parsed::Incomplete(kind) => {
-                    out.incomplete = Some(0);
-                    out.event(
-                        Reason::Partial,
-                        format!(
-                            "{} split over segments ({} bytes so far)",
-                            kind.name(),
-                            payload.len()
-                        ),
-                    );
-                    return out;
-                }
-                Parsed::Malformed { kind, why } => {
-                    out.event(Reason::Malformed, format!("{}: {why}", kind.name()));
-                }
-                Parsed::Match(cmd) => self.decide(pkt, &cmd, env, &mut out),
+            out.incomplete = self.lines(pkt, env, &mut out);
+            if out.incomplete == Some(0) {
+                // One unfinished line: nothing handled, nothing to remember.
+                return out;
             }
         }
         if let Some(seq) = pkt.tcp_seq {
             let d = st.dir_mut(pkt.dir);
             d.seen = true;
-            if payload.last() == Some(&b'\n') {
+            if let Some(at) = out.incomplete {
+                // The held line starts a line: the next call is there.
+                let at = u32::try_from(at).unwrap_or(u32::MAX);
+                d.update_nl(seq.wrapping_add(at));
+            } else if payload.last() == Some(&b'\n') {
                 // Length as received: the sender numbers its bytes so.
                 let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
                 d.update_nl(seq.wrapping_add(len));

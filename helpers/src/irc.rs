@@ -66,21 +66,26 @@
 //!   it handled (the kernel stops at the first message of the packet and
 //!   handles at most one DCC). The kernel's search may run past the end of a
 //!   line; ours stops at `\n`.
-//! * A DCC line cut by the end of the segment: the kernel ignores it; if it
-//!   is the only thing of interest in the packet we set `need_more` (event
-//!   `partial`) so a caller that can join segments calls again; otherwise
-//!   it is counted (`partial`) and ignored.
+//! * A DCC line cut by the end of the segment: the kernel ignores it; we
+//!   answer [`Outcome::incomplete`]` = Some(offset of that line)` (event
+//!   `partial`): the complete lines before it are handled (their
+//!   expectations and edits count), and a caller that can hold segments
+//!   calls again with the line joined to the next segment. A line cut by
+//!   the end of the search window of a longer packet is not held (event
+//!   `too_long`).
 //! * A complete but unparsable DCC argument list (after a known command) is
 //!   counted (`malformed`); the kernel ignores it silently.
-//! * `expect_related` failing without NAT: the kernel returns NF_DROP; we
-//!   fail open (event `expect_failed`, see [`Outcome::expect`](crate::Outcome::expect)).
-//! * The kernel only looks at packets once the connection is ESTABLISHED;
-//!   we cannot see `ctinfo` — in practice the earlier packets (handshake)
-//!   carry no payload.
+//! * An expectation refused without NAT ([`Env::expect`]): the kernel
+//!   returns NF_DROP; we fail open (event `expect_failed`, see
+//!   [`Outcome::expect`](crate::Outcome::expect)).
+//! * The kernel only looks at packets whose ctinfo is ESTABLISHED
+//!   (`IP_CT_ESTABLISHED[_REPLY]`); we do not check
+//!   [`Packet::ctinfo`] — in practice the earlier packets (handshake) carry
+//!   no payload.
 //!
 //! # Private data
 //! None ([`INFO`]`.priv_len` = 0), as in the kernel: a packet's first byte
-//! is taken as a line start.
+//! is taken as a line start (a held line is handed back from its start).
 //!
 //! # Parameters
 //! `max_dcc_channels` (8, 1..=255) and `dcc_timeout` (300 s) are the
@@ -206,8 +211,9 @@ pub enum Found {
 pub struct Parsed {
     /// DCC lines, in payload order.
     pub found: Vec<Found>,
-    /// The payload ends inside a line that is (or may become) a DCC.
-    pub incomplete: bool,
+    /// The payload ends inside a line that is (or may become) a DCC: the
+    /// offset where that line starts.
+    pub incomplete: Option<usize>,
     /// The search window ended inside a line (payload over
     /// [`MAX_SEARCH_SIZE`]).
     pub cut: bool,
@@ -235,7 +241,7 @@ pub fn parse(payload: &[u8]) -> Parsed {
                     if window.len() < payload.len() {
                         out.cut = true;
                     } else {
-                        out.incomplete = true;
+                        out.incomplete = Some(start);
                     }
                 }
                 break;
@@ -439,6 +445,8 @@ impl Irc {
         let mut exp = Expectation::new(0, L4Proto::Tcp, peer.dst, dcc.port);
         if !pkt.conn.nat() {
             if out.expect(env, &exp, &format_args!("DCC {}", dcc.kind.name())) {
+                // One per tuple, as the table keeps them (two offers of one port).
+                made.retain(|e| !e.same_as(&exp));
                 made.push(exp);
             }
             return Ok(());
@@ -469,6 +477,8 @@ impl Irc {
                 return Err(());
             }
         };
+        // One per tuple, as the table keeps them (two offers of one port).
+        made.retain(|e| !e.same_as(&exp));
         made.push(exp);
         let text = format_addr_port(newaddr, port);
         let old = pkt.payload.get(dcc.off..dcc.off.saturating_add(dcc.len));
@@ -491,20 +501,6 @@ impl Helper for Irc {
             return out;
         }
         let parsed = parse(pkt.payload);
-        if parsed.incomplete && parsed.found.is_empty() {
-            out.incomplete = Some(0);
-            out.event(
-                Reason::Partial,
-                format!(
-                    "DCC line split over segments ({} bytes so far)",
-                    pkt.payload.len()
-                ),
-            );
-            return out;
-        }
-        if parsed.incomplete {
-            out.event(Reason::Partial, "DCC line cut at the end of the segment");
-        }
         if parsed.cut {
             out.event(
                 Reason::TooLong,
@@ -533,6 +529,17 @@ impl Helper for Irc {
                     }
                 }
             }
+        }
+        // The lines before it are handled; the unfinished one is held.
+        if let Some(at) = parsed.incomplete {
+            out.incomplete = Some(at);
+            out.event(
+                Reason::Partial,
+                format!(
+                    "DCC line split over segments ({} bytes so far)",
+                    pkt.payload.len().saturating_sub(at)
+                ),
+            );
         }
         out
     }
@@ -615,10 +622,14 @@ mod tests {
             b"PRIVMSG bob :\x01DC",
             b"PRIVMSG bob :\x01DCC SEND f 3232235786 50",
         ] {
-            assert!(parse(p).incomplete, "{p:?}");
+            assert_eq!(parse(p).incomplete, Some(0), "{p:?}");
         }
-        assert!(!parse(b"PRIVMSG bob :hi").incomplete);
-        assert!(!parse(b"JOIN #x").incomplete);
+        assert_eq!(parse(b"PRIVMSG bob :hi").incomplete, None);
+        assert_eq!(parse(b"JOIN #x").incomplete, None);
+        // After complete lines: the offset of the unfinished one.
+        let p = b"PING :x\r\nPRIVMSG bob :\x01DCC SE";
+        assert_eq!(parse(p).incomplete, Some(9));
+        assert_eq!(parse(b"PING :x\r\nPRIVMSG bob :hi").incomplete, None);
     }
 
     #[test]

@@ -25,8 +25,10 @@ pub struct TestEnv {
     /// Live expectations of the connection that exist before the packet
     /// (listed by `expectations()`, found by `update`/`unexpect`).
     pub existing: Vec<Expectation>,
-    /// What `route_oif` answers, per address (absent: None).
+    /// What `route_oif` answers, per address (absent: `default_route`).
     pub routes: HashMap<IpAddr, u32>,
+    /// What `route_oif` answers for an address not in `routes`.
+    pub default_route: Option<u32>,
     /// What `broadcast_prefix` answers, per address (absent: None).
     pub broadcasts: HashMap<IpAddr, u8>,
     /// Random numbers to hand out first; after them a linear congruential
@@ -122,7 +124,7 @@ impl Env for TestEnv {
         self.seed
     }
     fn route_oif(&mut self, addr: IpAddr) -> Option<u32> {
-        self.routes.get(&addr).copied()
+        self.routes.get(&addr).copied().or(self.default_route)
     }
     fn broadcast_prefix(&mut self, broadcast: IpAddr) -> Option<u8> {
         self.broadcasts.get(&broadcast).copied()

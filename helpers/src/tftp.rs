@@ -30,7 +30,7 @@
 //! # Deliberate differences from the kernel
 //! * A payload shorter than the opcode: the kernel accepts silently; we
 //!   count it (event `truncated`).
-//! * `expect_related` failing: the kernel returns NF_DROP (with or
+//! * An expectation refused ([`Env::expect`]): the kernel returns NF_DROP (with or
 //!   without NAT); we let the request pass (event `expect_failed`) — fail
 //!   open: the transfer fails exactly as without a helper. See
 //!   [`Outcome::expect`](crate::Outcome::expect).

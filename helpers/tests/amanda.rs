@@ -2,13 +2,13 @@
 //! port search, master_timeout.
 
 mod common;
-use common::{ip, udp};
+use common::{ip, udp, Done};
 
 use helpers::amanda::{self, Amanda};
 use helpers::testing::TestEnv;
 use helpers::{
-    edit, ConnView, Dir, ExpectError, ExpectFlags, ExpectNat, Expectation, Helper, L4Proto,
-    Outcome, Packet, ParamValue, PrivData,
+    edit, ConnView, Dir, ExpectError, ExpectNat, Expectation, Helper, L4Proto, Outcome, Packet,
+    ParamValue, PrivData, SrcAddr,
 };
 
 /// Backup server 10.0.0.2 asks amandad on 192.168.1.10.
@@ -35,7 +35,7 @@ fn helper() -> Amanda {
     Amanda::new(&info.default_params(), &info.default_policies())
 }
 
-fn run(conn: ConnView, dir: Dir, payload: &[u8], env: &mut TestEnv) -> (Outcome, Vec<u8>) {
+fn run(conn: ConnView, dir: Dir, payload: &[u8], env: &mut TestEnv) -> (Done, Vec<u8>) {
     let pkt = Packet {
         conn,
         dir,
@@ -46,31 +46,26 @@ fn run(conn: ConnView, dir: Dir, payload: &[u8], env: &mut TestEnv) -> (Outcome,
     };
     let out = helper().handle(&pkt, env);
     let edited = edit::apply(payload, &out.edits).unwrap();
-    assert!(out.state.is_none() && !out.need_more);
+    assert!(out.state.is_none() && out.incomplete.is_none());
     if !conn.nat() {
         assert!(out.edits.is_empty());
     }
+    let out = Done::new(out, env);
     assert_eq!(out.expectations, env.created);
     (out, edited)
 }
 
 fn reasons(o: &Outcome) -> Vec<&'static str> {
-    o.events.iter().map(|e| e.reason).collect()
+    o.events.iter().map(|e| e.reason.name()).collect()
 }
 
 const REP: &[u8] = b"Amanda 3.5 REP HANDLE 000-e8c70108 SEQ 1700000000\nCONNECT DATA 50001 MESG 50002 INDEX 50003 STATE 50004\nOPTIONS features=ffffffff;\n";
 
 fn exp(src: &str, dst: &str, port: u16, nat: Option<ExpectNat>) -> Expectation {
     Expectation {
-        class: 0,
-        proto: L4Proto::Tcp,
-        src: Some(ip(src)),
-        dst: ip(dst),
-        sport: None,
-        dport: port,
-        flags: ExpectFlags::NONE,
-        helper: None,
+        src: SrcAddr::Exact(ip(src)),
         nat,
+        ..Expectation::new(0, L4Proto::Tcp, ip(dst), port)
     }
 }
 
@@ -157,11 +152,11 @@ fn nat_keeps_free_ports() {
             "10.0.0.2",
             "203.0.113.1",
             50001,
-            Some(ExpectNat {
-                dir: Dir::Original,
-                saved_addr: ip("192.168.1.10"),
-                saved_port: 50001,
-            })
+            Some(ExpectNat::follow_master(
+                Dir::Original,
+                ip("192.168.1.10"),
+                50001
+            ))
         )
     );
     assert_eq!(out.expectations.len(), 4);
@@ -244,4 +239,87 @@ fn master_timeout() {
         .set(info.params, "master_timeout", ParamValue::U32(0))
         .is_err());
     assert_eq!(info.policies, &[("amanda", 4, 180)]);
+}
+
+#[test]
+fn complete_connect_line_before_an_unterminated_one_is_handled() {
+    // UDP: the datagram is all there is; nothing is held, and an
+    // unfinished line after the CONNECT line does not matter.
+    let p = b"Amanda 3.5 REP HANDLE 000-e8c70108 SEQ 1700000000\nCONNECT DATA 50001 MESG 50002\nOPTIONS features=ff";
+    let mut env = TestEnv::default();
+    let (out, edited) = run(plain_v4(), Dir::Reply, p, &mut env);
+    assert_eq!(out.incomplete, None);
+    assert!(out.events.is_empty());
+    assert_eq!(
+        out.expectations,
+        vec![
+            exp("10.0.0.2", "192.168.1.10", 50001, None),
+            exp("10.0.0.2", "192.168.1.10", 50002, None)
+        ]
+    );
+    assert_eq!(edited, p);
+    assert_eq!(out.ct_timeout, Some(300));
+    // Under NAT, with a rewrite: exact bytes, the tail untouched.
+    let mut env = TestEnv::default();
+    env.clash.insert(50001);
+    env.randoms.push_back(8);
+    let (out, edited) = run(nat_v4(), Dir::Reply, p, &mut env);
+    assert_eq!(out.incomplete, None);
+    assert_eq!(
+        edited,
+        b"Amanda 3.5 REP HANDLE 000-e8c70108 SEQ 1700000000\nCONNECT DATA 50009 MESG 50002\nOPTIONS features=ff"
+    );
+    assert_eq!(out.expectations.len(), 2);
+    assert_eq!(out.expectations[0].nat.unwrap().saved_port, 50001);
+    // The CONNECT line itself unterminated: not waited for either.
+    let mut env = TestEnv::default();
+    let (out, _) = run(
+        plain_v4(),
+        Dir::Reply,
+        b"CONNECT DATA 50001 MESG 5",
+        &mut env,
+    );
+    assert_eq!(out.incomplete, None);
+    assert_eq!(reasons(&out), vec!["malformed"]);
+}
+
+#[test]
+fn master_timeout_is_a_typed_parameter() {
+    let info = &amanda::INFO;
+    let mut p = info.default_params();
+    assert_eq!(p.get(amanda::MASTER_TIMEOUT), 300);
+    p.set(
+        info.params,
+        amanda::MASTER_TIMEOUT.name(),
+        ParamValue::U32(42),
+    )
+    .unwrap();
+    assert_eq!(p.get(amanda::MASTER_TIMEOUT), 42);
+    assert_eq!(Amanda::new(&p, &[]).master_timeout, 42);
+    assert_eq!(info.params, &[amanda::MASTER_TIMEOUT.spec]);
+}
+
+#[test]
+fn nat_failure_withdraws_a_shared_port_once() {
+    // DATA and MESG on one port are one expectation in the table: a NAT
+    // failure later withdraws it once (the second withdrawal would name
+    // an expectation that is not there).
+    let p = b"CONNECT DATA 50001 MESG 50001 INDEX 50003\n";
+    let mut env = TestEnv::default();
+    env.clash.insert(50003);
+    env.randoms.extend(std::iter::repeat_n(0, 200));
+    let (out, _) = run(nat_v4(), Dir::Reply, p, &mut env);
+    assert!(out.drop && out.expectations.is_empty());
+    assert!(env.created.is_empty());
+    assert_eq!(env.unexpected.len(), 1);
+    assert_eq!(env.unexpected_unknown, 0);
+    // Without a failure: one expectation for both streams, both rewritten
+    // alike (here unchanged).
+    let mut env = TestEnv::default();
+    let (out, edited) = run(nat_v4(), Dir::Reply, p, &mut env);
+    assert_eq!(
+        out.expectations.iter().map(|e| e.dport).collect::<Vec<_>>(),
+        vec![50001, 50003]
+    );
+    assert_eq!(edited, p);
 }

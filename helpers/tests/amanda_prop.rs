@@ -2,7 +2,7 @@
 //! parse back to the expected ports.
 
 mod common;
-use common::conn;
+use common::{conn, Done};
 
 use helpers::amanda::{self, Amanda};
 use helpers::testing::TestEnv;
@@ -41,10 +41,10 @@ proptest! {
         };
         let mut env = TestEnv { clash_mask: mask, seed, ..TestEnv::default() };
         let h = Amanda::new(&amanda::INFO.default_params(), &[]);
-        let out = h.handle(&pkt, &mut env);
+        let out = Done::new(h.handle(&pkt, &mut env), &mut env);
         let edited = edit::apply(&payload, &out.edits);
         prop_assert!(edited.is_ok());
-        prop_assert!(out.state.is_none() && !out.need_more);
+        prop_assert!(out.state.is_none() && out.incomplete.is_none());
         if !reply || !conn.nat() { prop_assert!(out.edits.is_empty()); }
         if out.drop {
             prop_assert!(out.edits.is_empty() && out.expectations.is_empty());
@@ -59,7 +59,19 @@ proptest! {
             let ports: Vec<u16> = again.ports.iter().map(|p| p.port).collect();
             let want: Vec<u16> = out.expectations.iter().map(|e| e.dport).collect();
             if again.bad.is_none() {
-                prop_assert_eq!(ports, want);
+                prop_assert_eq!(again.ports.len(), amanda::parse(&payload).ports.len());
+                // Two streams on one port are one expectation (the table
+                // keeps one per tuple): then only the sets of ports compare.
+                let mut set = ports.clone();
+                set.sort_unstable();
+                set.dedup();
+                if set.len() == ports.len() {
+                    prop_assert_eq!(ports, want);
+                } else {
+                    let mut want = want;
+                    want.sort_unstable();
+                    prop_assert_eq!(set, want);
+                }
             }
         }
     }

@@ -1,13 +1,13 @@
 //! FTP helper: every form, refusals, NAT rewrites, port search, line starts.
 
 mod common;
-use common::{ip, tcp};
+use common::{ip, tcp, Done};
 
 use helpers::ftp::{self, Ftp, FtpState, Kind, Parsed};
 use helpers::testing::TestEnv as FakeEnv;
 use helpers::{
-    edit, ConnView, Dir, ExpectError, ExpectFlags, ExpectNat, Expectation, Helper, L4Proto,
-    Outcome, Packet, ParamValue, PrivData,
+    edit, ConnView, Dir, ExpectError, ExpectNat, Expectation, Helper, L4Proto, Outcome, Packet,
+    ParamValue, PrivData, SrcAddr,
 };
 
 /// Client 192.168.1.10 talks to server 10.0.0.2, no NAT.
@@ -59,7 +59,7 @@ fn run_at(
     seq: u32,
     state: PrivData,
     env: &mut FakeEnv,
-) -> Outcome {
+) -> Done {
     let pkt = Packet {
         conn,
         dir,
@@ -68,16 +68,15 @@ fn run_at(
         state,
         ..Packet::EMPTY
     };
-    let before = env.created.len();
+    let before: Vec<Expectation> = env.live().cloned().collect();
     let out = h.handle(&pkt, env);
     // Whatever happened, the edits apply and the expectations reported are
     // the ones the table accepted.
     edit::apply(payload, &out.edits).unwrap();
-    assert_eq!(out.expectations, env.created[before..]);
-    out
+    Done::checked(out, env, &before)
 }
 
-fn run(conn: ConnView, dir: Dir, payload: &[u8]) -> (Outcome, FakeEnv) {
+fn run(conn: ConnView, dir: Dir, payload: &[u8]) -> (Done, FakeEnv) {
     let mut env = FakeEnv::default();
     let out = run_at(
         &helper(false),
@@ -92,20 +91,13 @@ fn run(conn: ConnView, dir: Dir, payload: &[u8]) -> (Outcome, FakeEnv) {
 }
 
 fn reasons(o: &Outcome) -> Vec<&'static str> {
-    o.events.iter().map(|e| e.reason).collect()
+    o.events.iter().map(|e| e.reason.name()).collect()
 }
 
 fn exp(src: &str, dst: &str, dport: u16) -> Expectation {
     Expectation {
-        class: 0,
-        proto: L4Proto::Tcp,
-        src: Some(ip(src)),
-        dst: ip(dst),
-        sport: None,
-        dport,
-        flags: ExpectFlags::NONE,
-        helper: None,
-        nat: None,
+        src: SrcAddr::Exact(ip(src)),
+        ..Expectation::new(0, L4Proto::Tcp, ip(dst), dport)
     }
 }
 
@@ -119,7 +111,7 @@ fn rewritten(payload: &[u8], o: &Outcome) -> String {
 fn port_plain() {
     let (o, env) = run(plain_v4(), Dir::Original, b"PORT 192,168,1,10,4,1\r\n");
     assert_eq!(o.expectations, vec![exp("10.0.0.2", "192.168.1.10", 1025)]);
-    assert!(o.edits.is_empty() && !o.drop && !o.need_more && o.events.is_empty());
+    assert!(o.edits.is_empty() && !o.drop && o.incomplete.is_none() && o.events.is_empty());
     assert_eq!(env.calls.len(), 1);
     assert_eq!(env.random_calls, 0);
 }
@@ -300,7 +292,7 @@ fn malformed_numbers_no_expectation() {
     ] {
         let (o, env) = run(plain_v4(), dir, p);
         assert!(
-            o.expectations.is_empty() && env.calls.is_empty() && !o.drop && !o.need_more,
+            o.expectations.is_empty() && env.calls.is_empty() && !o.drop && o.incomplete.is_none(),
             "{}",
             String::from_utf8_lossy(p)
         );
@@ -353,16 +345,16 @@ fn truncated_asks_for_more() {
         (Dir::Reply, b"229 Entering Extended Passive Mode (|||64"),
     ] {
         let (o, env) = run(plain_v4(), dir, p);
-        assert!(o.need_more, "{}", String::from_utf8_lossy(p));
+        assert!(o.incomplete == Some(0), "{}", String::from_utf8_lossy(p));
         assert!(o.expectations.is_empty() && env.calls.is_empty() && o.edits.is_empty());
         assert_eq!(o.state, None);
         assert_eq!(reasons(&o), vec!["partial"]);
     }
     let (o, _) = run(plain_v6(), Dir::Original, b"EPRT |2|2001:db8:");
-    assert!(o.need_more);
+    assert!(o.incomplete == Some(0));
     // Not a pattern: no waiting.
     let (o, _) = run(plain_v4(), Dir::Original, b"NOOP");
-    assert!(!o.need_more && o.events.is_empty());
+    assert!(o.incomplete.is_none() && o.events.is_empty());
     // A complete match needs no newline (PORT needs its \r).
     let (o, _) = run(plain_v4(), Dir::Original, b"PORT 192,168,1,10,4,1\r");
     assert_eq!(o.expectations.len(), 1);
@@ -375,7 +367,7 @@ fn overlong_incomplete_line_is_given_up() {
     let mut p = b"PORT 192,168,1,".to_vec();
     p.extend(std::iter::repeat_n(b'0', 5000));
     let (o, _) = run(plain_v4(), Dir::Original, &p);
-    assert!(!o.need_more);
+    assert!(o.incomplete.is_none());
     assert_eq!(reasons(&o), vec!["malformed"]);
     // Leading zeros in a complete line are fine (as the kernel).
     let mut p = b"PORT 192,168,1,".to_vec();
@@ -487,11 +479,11 @@ fn nat_port_rewritten_to_snat_address() {
     let p = b"PORT 192,168,1,10,4,1\r\n";
     let (o, env) = run(snat_v4(), Dir::Original, p);
     let mut want = exp("203.0.113.5", "198.51.100.1", 1025);
-    want.nat = Some(ExpectNat {
-        dir: Dir::Reply,
-        saved_addr: ip("192.168.1.10"),
-        saved_port: 1025,
-    });
+    want.nat = Some(ExpectNat::follow_master(
+        Dir::Reply,
+        ip("192.168.1.10"),
+        1025,
+    ));
     assert_eq!(o.expectations, vec![want]);
     assert_eq!(env.calls.len(), 1);
     assert_eq!(o.edits.len(), 1);
@@ -507,11 +499,11 @@ fn nat_227_under_dnat() {
     let p = b"227 Entering Passive Mode (10,0,0,5,195,80).\r\n";
     let (o, _) = run(dnat_v4(), Dir::Reply, p);
     let mut want = exp("198.51.100.7", "203.0.113.1", 195 * 256 + 80);
-    want.nat = Some(ExpectNat {
-        dir: Dir::Original,
-        saved_addr: ip("10.0.0.5"),
-        saved_port: 195 * 256 + 80,
-    });
+    want.nat = Some(ExpectNat::follow_master(
+        Dir::Original,
+        ip("10.0.0.5"),
+        195 * 256 + 80,
+    ));
     assert_eq!(o.expectations, vec![want]);
     assert_eq!(
         rewritten(p, &o),
@@ -540,7 +532,7 @@ fn nat_eprt_and_epsv_texts() {
         "EPRT |2|2001:0db8:ffff:0000:0000:0000:0000:0001|5282|\r\n"
     );
     assert_eq!(o.expectations[0].dst, ip("2001:db8:ffff::1"));
-    assert_eq!(o.expectations[0].src, Some(ip("2001:db8:2::2")));
+    assert_eq!(o.expectations[0].src, SrcAddr::Exact(ip("2001:db8:2::2")));
     // 229 under DNAT: only the port is written; identical text, no edit.
     let p = b"229 Entering Extended Passive Mode (|||6446|)\r\n";
     let (o, _) = run(dnat_v4(), Dir::Reply, p);
@@ -676,10 +668,10 @@ fn split_command_over_two_segments() {
     let seg1 = b"PORT 192,168,1,10,";
     let seg2 = b"4,1\r\n";
     let o = run_at(&h, snat_v4(), Dir::Original, seg1, 1011, st, &mut env);
-    assert!(o.need_more && o.state.is_none() && env.calls.is_empty());
+    assert!(o.incomplete == Some(0) && o.state.is_none() && env.calls.is_empty());
     let joined = [&seg1[..], &seg2[..]].concat();
     let o = run_at(&h, snat_v4(), Dir::Original, &joined, 1011, st, &mut env);
-    assert!(!o.need_more);
+    assert!(o.incomplete.is_none());
     assert_eq!(o.expectations.len(), 1);
     assert_eq!(rewritten(&joined, &o), "PORT 198,51,100,1,4,1\r\n");
     let lens = [seg1.len(), seg2.len()];
@@ -717,7 +709,7 @@ fn caller_that_cannot_hold_loses_only_that_command() {
         st,
         &mut env,
     );
-    assert!(o.need_more);
+    assert!(o.incomplete == Some(0));
     // Second segment alone: mid-line, ignored; it ends a line.
     let o = run_at(
         &h,
@@ -759,7 +751,7 @@ fn mid_line_port_is_ignored() {
     .unwrap();
     // "NOOP " without newline, then a PORT that continues that line.
     let o = run_at(&h, plain_v4(), Dir::Original, b"SITE X ", 108, st, &mut env);
-    assert!(!o.need_more);
+    assert!(o.incomplete.is_none());
     let st = o.state.unwrap_or(st);
     let o = run_at(
         &h,
@@ -896,7 +888,7 @@ fn no_tcp_seq_parses_without_state() {
         state: PrivData::ZERO,
         ..Packet::EMPTY
     };
-    let o = h.handle(&pkt, &mut env);
+    let o = Done::new(h.handle(&pkt, &mut env), &mut env);
     assert_eq!(o.expectations.len(), 1);
     assert_eq!(o.state, None);
 }
@@ -904,7 +896,8 @@ fn no_tcp_seq_parses_without_state() {
 #[test]
 fn empty_payload_does_nothing() {
     let (o, env) = run(plain_v4(), Dir::Original, b"");
-    assert_eq!(o, Outcome::default());
+    assert_eq!(o.out, Outcome::default());
+    assert!(o.expectations.is_empty());
     assert!(env.calls.is_empty());
 }
 
@@ -955,22 +948,36 @@ fn nat_rewrite_changes_length() {
 }
 
 #[test]
-fn only_the_first_line_is_parsed() {
-    // As the kernel: commands are looked for at the packet start only.
+fn every_line_is_parsed() {
+    // Unlike the kernel, which looks at the packet start only: a command
+    // after another line of the same packet counts (a pipelining client).
     let (o, env) = run(
         plain_v4(),
         Dir::Original,
         b"NOOP\r\nPORT 192,168,1,10,4,1\r\n",
     );
-    assert!(o.expectations.is_empty() && env.calls.is_empty() && o.events.is_empty());
-    // A malformed first line does not look further either.
+    assert_eq!(o.expectations, vec![exp("10.0.0.2", "192.168.1.10", 1025)]);
+    assert_eq!(env.calls.len(), 1);
+    assert!(o.events.is_empty());
+    // A malformed first line is counted and the next one still parsed.
     let (o, _) = run(
         plain_v4(),
         Dir::Original,
         b"PORT x\r\nPORT 192,168,1,10,4,1\r\n",
     );
-    assert!(o.expectations.is_empty());
+    assert_eq!(o.expectations, vec![exp("10.0.0.2", "192.168.1.10", 1025)]);
     assert_eq!(reasons(&o), vec!["malformed"]);
+    // Each line is checked on its own: a bounce does not hide the next.
+    let (o, _) = run(
+        plain_v4(),
+        Dir::Original,
+        b"PORT 10,9,9,9,0,25\r\nPORT 192,168,1,10,4,2\r\n",
+    );
+    assert_eq!(o.expectations, vec![exp("10.0.0.2", "192.168.1.10", 1026)]);
+    assert_eq!(reasons(&o), vec!["bounce"]);
+    // The line state still follows the packet end.
+    let st = FtpState::decode(&o.state.unwrap());
+    assert_eq!(st.original.seq_aft_nl[0], 1000 + 43);
 }
 
 #[test]
@@ -979,4 +986,306 @@ fn kernel_skip_quirk_port_prefix() {
     // space: "PORTS 1,2,…" is read as a PORT command. Kept for parity.
     let (o, _) = run(plain_v4(), Dir::Original, b"PORTS 192,168,1,10,4,1\r\n");
     assert_eq!(o.expectations, vec![exp("10.0.0.2", "192.168.1.10", 1025)]);
+}
+
+// --- the unfinished tail after complete lines (issue 16, item 4) -----------
+
+/// Client 10.0.0.1 talks to 192.0.2.80, no NAT.
+fn plain_ten() -> ConnView {
+    ConnView::plain(tcp("10.0.0.1", 40000, "192.0.2.80", 21))
+}
+
+/// Client 10.0.0.1 masqueraded to 203.0.113.200 (one byte longer in text).
+fn snat_ten() -> ConnView {
+    ConnView {
+        orig: tcp("10.0.0.1", 40000, "192.0.2.80", 21),
+        reply: tcp("192.0.2.80", 21, "203.0.113.200", 40000),
+    }
+}
+
+/// The state after `USER a\r\n` at sequence number 100: the line tracking
+/// knows 108.
+fn after_user(h: &Ftp, conn: ConnView, env: &mut FakeEnv) -> PrivData {
+    run_at(
+        h,
+        conn,
+        Dir::Original,
+        b"USER a\r\n",
+        100,
+        PrivData::ZERO,
+        env,
+    )
+    .state
+    .unwrap()
+}
+
+#[test]
+fn tail_after_a_complete_line_is_held() {
+    let h = helper(false);
+    let mut env = FakeEnv::default();
+    let st0 = after_user(&h, plain_ten(), &mut env);
+    let seg1 = b"PWD\r\nPORT 10,0,0,1,4,";
+    let o = run_at(&h, plain_ten(), Dir::Original, seg1, 108, st0, &mut env);
+    // PWD is handled (nothing to do), PORT is held from its line start.
+    assert_eq!(o.incomplete, Some(5));
+    assert!(o.expectations.is_empty() && env.calls.is_empty() && o.edits.is_empty());
+    assert_eq!(reasons(&o), vec!["partial"]);
+    // The held line's sequence number is a line start now.
+    let st1 = o.state.unwrap();
+    let s = FtpState::decode(&st1);
+    assert!(s.original.at_line_start(113));
+    assert!(
+        s.original.at_line_start(108),
+        "the packet's own start stays"
+    );
+    // The second call: the held bytes and the next segment, at 108 + 5.
+    let joined = [&seg1[5..], &b"1\r\n"[..]].concat();
+    assert_eq!(joined, b"PORT 10,0,0,1,4,1\r\n");
+    let o = run_at(&h, plain_ten(), Dir::Original, &joined, 113, st1, &mut env);
+    assert_eq!(o.expectations, vec![exp("192.0.2.80", "10.0.0.1", 1025)]);
+    assert!(o.incomplete.is_none() && o.events.is_empty());
+    let s = FtpState::decode(&o.state.unwrap());
+    assert!(s.original.at_line_start(113 + joined.len() as u32));
+    // Without the recorded line start the same call finds nothing: the
+    // state is what makes it a line start.
+    let mut env = FakeEnv::default();
+    let o = run_at(&h, plain_ten(), Dir::Original, &joined, 113, st0, &mut env);
+    assert!(o.expectations.is_empty() && env.calls.is_empty());
+}
+
+#[test]
+fn port_then_split_eprt() {
+    let h = helper(false);
+    let mut env = FakeEnv::default();
+    let st0 = after_user(&h, plain_ten(), &mut env);
+    let line1: &[u8] = b"PORT 10,0,0,1,4,1\r\n";
+    let seg1 = [line1, b"EPRT |1|10.0.0.1|10"].concat();
+    let o = run_at(&h, plain_ten(), Dir::Original, &seg1, 108, st0, &mut env);
+    // The PORT before the held line counts.
+    assert_eq!(o.expectations, vec![exp("192.0.2.80", "10.0.0.1", 1025)]);
+    assert_eq!(o.incomplete, Some(line1.len()));
+    assert_eq!(reasons(&o), vec!["partial"]);
+    let st1 = o.state.unwrap();
+    let joined = [&seg1[line1.len()..], &b"26|\r\n"[..]].concat();
+    let o = run_at(
+        &h,
+        plain_ten(),
+        Dir::Original,
+        &joined,
+        108 + line1.len() as u32,
+        st1,
+        &mut env,
+    );
+    assert_eq!(o.expectations, vec![exp("192.0.2.80", "10.0.0.1", 1026)]);
+    assert!(o.incomplete.is_none());
+    assert_eq!(
+        env.created.iter().map(|e| e.dport).collect::<Vec<_>>(),
+        vec![1025, 1026]
+    );
+}
+
+#[test]
+fn port_then_split_eprt_under_nat_exact_bytes() {
+    let h = helper(false);
+    let mut env = FakeEnv::default();
+    let st0 = after_user(&h, snat_ten(), &mut env);
+    let line1: &[u8] = b"PORT 10,0,0,1,4,1\r\n";
+    let seg1 = [line1, b"EPRT |1|10.0.0.1|10"].concat();
+    let o = run_at(&h, snat_ten(), Dir::Original, &seg1, 108, st0, &mut env);
+    assert_eq!(o.incomplete, Some(line1.len()));
+    // Only the first line is rewritten; the held bytes are untouched.
+    assert_eq!(
+        rewritten(&seg1, &o),
+        "PORT 203,0,113,200,4,1\r\nEPRT |1|10.0.0.1|10"
+    );
+    assert_eq!((o.edits[0].offset, o.edits[0].len), (5, 12));
+    assert!(o.edits.iter().all(|e| e.offset + e.len <= line1.len()));
+    assert_eq!(o.delta(), 5);
+    let mut want = exp("192.0.2.80", "203.0.113.200", 1025);
+    want.nat = Some(ExpectNat::follow_master(Dir::Reply, ip("10.0.0.1"), 1025));
+    assert_eq!(o.expectations, vec![want]);
+    // The line start is counted in the sender's bytes, before the edit.
+    let st1 = o.state.unwrap();
+    assert!(FtpState::decode(&st1).original.at_line_start(108 + 19));
+    // The second call's offsets are its own.
+    let joined = [&seg1[line1.len()..], &b"26|\r\n"[..]].concat();
+    let o = run_at(&h, snat_ten(), Dir::Original, &joined, 127, st1, &mut env);
+    assert_eq!(rewritten(&joined, &o), "EPRT |1|203.0.113.200|1026|\r\n");
+    assert_eq!(
+        (o.edits[0].offset, o.edits[0].len),
+        (5, "|1|10.0.0.1|1026|".len())
+    );
+    let mut want = exp("192.0.2.80", "203.0.113.200", 1026);
+    want.nat = Some(ExpectNat::follow_master(Dir::Reply, ip("10.0.0.1"), 1026));
+    assert_eq!(o.expectations, vec![want]);
+    assert!(o.incomplete.is_none());
+}
+
+#[test]
+fn split_port_under_nat_exact_bytes() {
+    let h = helper(false);
+    let mut env = FakeEnv::default();
+    let st0 = after_user(&h, snat_ten(), &mut env);
+    let seg1 = b"PWD\r\nPORT 10,0,0,1,4,";
+    let o = run_at(&h, snat_ten(), Dir::Original, seg1, 108, st0, &mut env);
+    assert_eq!(o.incomplete, Some(5));
+    assert!(o.edits.is_empty());
+    let joined = b"PORT 10,0,0,1,4,1\r\n";
+    let o = run_at(
+        &h,
+        snat_ten(),
+        Dir::Original,
+        joined,
+        113,
+        o.state.unwrap(),
+        &mut env,
+    );
+    assert_eq!(rewritten(joined, &o), "PORT 203,0,113,200,4,1\r\n");
+    assert_eq!(o.expectations[0].dst, ip("203.0.113.200"));
+    assert_eq!(o.expectations[0].nat.unwrap().saved_addr, ip("10.0.0.1"));
+}
+
+#[test]
+fn reply_tail_is_held_too() {
+    let h = helper(false);
+    let mut env = FakeEnv::default();
+    let seg1 = b"150 Here it comes\r\n227 Entering Passive Mode (10,0,0,2,";
+    let o = run_at(
+        &h,
+        plain_v4(),
+        Dir::Reply,
+        seg1,
+        7000,
+        PrivData::ZERO,
+        &mut env,
+    );
+    assert_eq!(o.incomplete, Some(19));
+    let st = o.state.unwrap();
+    assert!(FtpState::decode(&st).reply.at_line_start(7019));
+    let joined = b"227 Entering Passive Mode (10,0,0,2,192,16)\r\n";
+    let o = run_at(&h, plain_v4(), Dir::Reply, joined, 7019, st, &mut env);
+    assert_eq!(o.expectations, vec![exp("192.168.1.10", "10.0.0.2", 49168)]);
+}
+
+#[test]
+fn tails_that_are_not_held() {
+    // A tail that is no pattern's prefix: nothing to wait for.
+    let (o, _) = run(plain_v4(), Dir::Original, b"PORT 192,168,1,10,4,1\r\nNOOP");
+    assert_eq!(o.incomplete, None);
+    assert_eq!(o.expectations.len(), 1);
+    // A pattern's prefix is.
+    let (o, _) = run(plain_v4(), Dir::Original, b"PORT 192,168,1,10,4,1\r\nPO");
+    assert_eq!(o.incomplete, Some(23));
+    assert_eq!(o.expectations.len(), 1);
+    // An overlong unfinished line is given up, also after a complete one.
+    let mut p = b"PWD\r\nPORT 192,168,1,".to_vec();
+    p.extend(std::iter::repeat_n(b'0', ftp::MAX_PENDING_LINE + 1));
+    let (o, _) = run(plain_v4(), Dir::Original, &p);
+    assert_eq!(o.incomplete, None);
+    assert_eq!(reasons(&o), vec!["malformed"]);
+    // A line that ends too early is malformed, not held.
+    let (o, _) = run(plain_v4(), Dir::Original, b"PWD\r\nPORT 192,168\r\nPO");
+    assert_eq!(o.incomplete, Some(19));
+    assert_eq!(reasons(&o), vec!["malformed", "partial"]);
+}
+
+#[test]
+fn tail_without_tcp_seq_is_held_without_state() {
+    let h = helper(false);
+    let mut env = FakeEnv::default();
+    let pkt = Packet {
+        conn: plain_ten(),
+        dir: Dir::Original,
+        payload: b"PWD\r\nPORT 10,0,0,1,4,",
+        tcp_seq: None,
+        state: PrivData::ZERO,
+        ..Packet::EMPTY
+    };
+    let o = h.handle(&pkt, &mut env);
+    assert_eq!(o.incomplete, Some(5));
+    assert_eq!(o.state, None);
+}
+
+#[test]
+fn nat_failure_on_a_later_line_drops_and_withdraws() {
+    let p = b"PORT 10,0,0,1,4,1\r\nPORT 10,0,0,1,4,2\r\nPORT 10,0,0,1,4,";
+    let mut env = FakeEnv {
+        clash: [1026].into_iter().collect(),
+        randoms: std::iter::repeat_n(0, 200).collect(),
+        ..FakeEnv::default()
+    };
+    let o = run_at(
+        &helper(false),
+        snat_ten(),
+        Dir::Original,
+        p,
+        1,
+        PrivData::ZERO,
+        &mut env,
+    );
+    assert!(o.drop && o.edits.is_empty() && o.expectations.is_empty());
+    assert_eq!(o.incomplete, None, "a dropped packet holds nothing");
+    assert!(env.created.is_empty(), "the first PORT's expectation went");
+    assert_eq!(env.unexpected.len(), 1);
+    assert_eq!(env.unexpected_unknown, 0);
+    assert_eq!(reasons(&o), vec!["nat_failed"]);
+}
+
+#[test]
+fn two_commands_under_nat_are_both_rewritten() {
+    let p = b"PORT 10,0,0,1,4,1\r\nEPRT |1|10.0.0.1|1026|\r\n";
+    let (o, _) = run(snat_ten(), Dir::Original, p);
+    assert_eq!(
+        rewritten(p, &o),
+        "PORT 203,0,113,200,4,1\r\nEPRT |1|203.0.113.200|1026|\r\n"
+    );
+    assert_eq!(o.delta(), 5 + 5);
+    assert_eq!(
+        o.expectations.iter().map(|e| e.dport).collect::<Vec<_>>(),
+        vec![1025, 1026]
+    );
+}
+
+// --- events name their cause ---------------------------------------------
+
+#[test]
+fn bounce_names_loose() {
+    let (o, _) = run(plain_v4(), Dir::Original, b"PORT 10,9,9,9,0,25\r\n");
+    assert_eq!(o.events.len(), 1);
+    assert_eq!(o.events[0].reason, helpers::Reason::Bounce);
+    assert_eq!(o.events[0].reason.name(), "bounce");
+    assert_eq!(o.events[0].param, Some(ftp::LOOSE.name()));
+    assert_eq!(ftp::LOOSE.name(), "loose");
+    // Other refusals are not caused by a parameter.
+    let (o, _) = run(plain_v4(), Dir::Original, b"PORT x\r\n");
+    assert_eq!(o.events[0].param, None);
+    // And `loose` is read through the typed parameter.
+    let info = &ftp::INFO;
+    let mut p = info.default_params();
+    assert!(!p.get(ftp::LOOSE));
+    p.set(info.params, ftp::LOOSE.name(), ParamValue::Bool(true))
+        .unwrap();
+    assert!(Ftp::new(&p, &info.default_policies()).loose);
+}
+
+#[test]
+fn nat_failure_withdraws_a_repeated_port_once() {
+    let p = b"PORT 10,0,0,1,4,1\r\nPORT 10,0,0,1,4,1\r\nPORT 10,0,0,1,4,2\r\n";
+    let mut env = FakeEnv {
+        clash: [1026].into_iter().collect(),
+        randoms: std::iter::repeat_n(0, 200).collect(),
+        ..FakeEnv::default()
+    };
+    let o = run_at(
+        &helper(false),
+        snat_ten(),
+        Dir::Original,
+        p,
+        1,
+        PrivData::ZERO,
+        &mut env,
+    );
+    assert!(o.drop && env.created.is_empty());
+    assert_eq!(env.unexpected.len(), 1, "one expectation for port 1025");
+    assert_eq!(env.unexpected_unknown, 0);
 }

@@ -2,7 +2,7 @@
 //! round-trip through the parser.
 
 mod common;
-use common::conn;
+use common::{conn, Done};
 
 use helpers::irc::{self, Found, Irc};
 use helpers::testing::TestEnv;
@@ -22,6 +22,20 @@ fn payload() -> impl Strategy<Value = Vec<u8>> {
             .prop_map(
                 |(c, f, a, p, t)| format!("PRIVMSG x :\x01DCC {c} {f} {a} {p}{t}").into_bytes()
             ),
+        // Complete lines, then a DCC line cut anywhere (a held tail).
+        (
+            proptest::collection::vec(
+                "(PING :x|PRIVMSG a :\x01DCC (SEND|CHAT) f [0-9]{1,10} [0-9]{1,5}\x01)\r\n",
+                0..3
+            ),
+            "PRIVMSG b :\x01DCC SEND f [0-9]{1,10} [0-9]{1,5}\x01\r\n",
+            any::<usize>(),
+        )
+            .prop_map(|(lines, last, cut)| {
+                let mut s = lines.concat().into_bytes();
+                s.extend_from_slice(&last.as_bytes()[..cut % last.len()]);
+                s
+            }),
     ]
 }
 
@@ -38,14 +52,24 @@ proptest! {
             ..Packet::EMPTY
         };
         let mut env = TestEnv { clash_mask: mask, seed, ..TestEnv::default() };
-        let out = Irc.handle(&pkt, &mut env);
+        let out = Done::new(Irc.handle(&pkt, &mut env), &mut env);
         let edited = edit::apply(&payload, &out.edits);
         prop_assert!(edited.is_ok());
         prop_assert!(out.state.is_none());
         if reply || !conn.nat() { prop_assert!(out.edits.is_empty()); }
-        if out.drop || out.need_more {
+        if out.drop || out.incomplete == Some(0) {
             prop_assert!(out.edits.is_empty() && out.expectations.is_empty());
             prop_assert!(env.created.is_empty());
+        }
+        // A held line: what comes before it is handled, the line itself is
+        // untouched, and alone it is held again.
+        if let Some(at) = out.incomplete {
+            prop_assert!(!out.drop && at < payload.len());
+            prop_assert!(!payload[at..].contains(&b'\n'));
+            prop_assert!(out.edits.iter().all(|e| e.offset + e.len <= at));
+            let tail = Packet { payload: &payload[at..], ..pkt };
+            let mut env2 = TestEnv { clash_mask: mask, seed, ..TestEnv::default() };
+            prop_assert_eq!(Irc.handle(&tail, &mut env2).incomplete, Some(0));
         }
         prop_assert_eq!(&out.expectations, &env.created);
         // A rewritten offer parses back to the expected address and port.

@@ -3,15 +3,15 @@
 //! flushes, refusals and NAT rewrites with exact bytes.
 
 mod common;
-use common::{ip, tuple as t};
+use common::{ip, reason_names, tuple as t, Done};
 
 use std::net::IpAddr;
 
 use helpers::sip::{Sip, SipState};
 use helpers::testing::TestEnv as FakeEnv;
 use helpers::{
-    edit, ConnView, Dir, ExpectError, ExpectFlags, ExpectNat, Expectation, Helper, L4Proto,
-    Outcome, Packet, PrivData,
+    edit, ConnView, Dir, ExpectChange, ExpectError, ExpectFlags, ExpectNat, Expectation, Helper,
+    L4Proto, Outcome, Packet, PrivData, Reason, SrcAddr,
 };
 
 /// Phone 10.0.0.10 talks to the proxy 203.0.113.5 without NAT.
@@ -43,7 +43,20 @@ fn run_with(
     payload: &[u8],
     state: PrivData,
     env: &mut FakeEnv,
-) -> Outcome {
+) -> Done {
+    run_pkt(sip, conn, dir, payload, state, None, env)
+}
+
+/// `run_with` for a packet that leaves by interface `outdev`.
+fn run_pkt(
+    sip: &Sip,
+    conn: ConnView,
+    dir: Dir,
+    payload: &[u8],
+    state: PrivData,
+    outdev: Option<u32>,
+    env: &mut FakeEnv,
+) -> Done {
     let tcp = conn.orig.proto == L4Proto::Tcp;
     let pkt = Packet {
         conn,
@@ -51,8 +64,10 @@ fn run_with(
         payload,
         tcp_seq: tcp.then_some(1000),
         state,
+        outdev,
         ..Packet::EMPTY
     };
+    let before: Vec<Expectation> = env.live().cloned().collect();
     let out = sip.handle(&pkt, env);
     // Every outcome's edits apply, and without NAT there are none.
     let edited = edit::apply(payload, &out.edits).expect("edits apply");
@@ -60,10 +75,11 @@ fn run_with(
     if !conn.nat() {
         assert!(out.edits.is_empty(), "no rewrite without NAT");
     }
-    out
+    // What the packet made is what the table gained.
+    Done::checked(out, env, &before)
 }
 
-fn run(conn: ConnView, dir: Dir, payload: &[u8], env: &mut FakeEnv) -> Outcome {
+fn run(conn: ConnView, dir: Dir, payload: &[u8], env: &mut FakeEnv) -> Done {
     run_with(&Sip::default(), conn, dir, payload, PrivData::ZERO, env)
 }
 
@@ -114,7 +130,7 @@ fn invite_expects_rtp_and_rtcp() {
     for e in &out.expectations {
         assert_eq!(
             e.src,
-            Some(ip("203.0.113.5")),
+            SrcAddr::Exact(ip("203.0.113.5")),
             "sip_direct_media: from the peer"
         );
         assert_eq!(
@@ -182,7 +198,7 @@ fn disabled_other_and_low_ports() {
         out.expectations.iter().map(|e| e.dport).collect::<Vec<_>>(),
         vec![12000, 12001]
     );
-    assert!(out.events.iter().any(|e| e.reason == "low_port"));
+    assert!(out.events.iter().any(|e| e.reason.name() == "low_port"));
     assert!(
         !out.drop,
         "the kernel drops the packet; we refuse the line only"
@@ -209,7 +225,7 @@ fn third_party_media_needs_direct_media_off() {
         &mut env,
     );
     assert_eq!(out.expectations.len(), 2);
-    assert_eq!(out.expectations[0].src, None);
+    assert_eq!(out.expectations[0].src, SrcAddr::Any);
     assert_eq!(out.expectations[0].dst, ip("10.0.0.99"));
     // sip_external_media: media reached like the signalling peer → none.
     let ext = Sip {
@@ -218,15 +234,16 @@ fn third_party_media_needs_direct_media_off() {
         ..Sip::default()
     };
     let mut env = FakeEnv {
-        same_route: Some(true),
+        routes: [(ip("10.0.0.99"), 3)].into_iter().collect(),
         ..FakeEnv::default()
     };
-    let out = run_with(
+    let out = run_pkt(
         &ext,
         plain(L4Proto::Udp),
         Dir::Original,
         m.as_bytes(),
         PrivData::ZERO,
+        Some(3),
         &mut env,
     );
     assert!(out.expectations.is_empty());
@@ -247,7 +264,7 @@ fn response_with_sdp_and_compact_forms() {
         media_pair(&out.expectations),
         vec![(1, ip("203.0.113.5"), 30000), (1, ip("203.0.113.5"), 30001)]
     );
-    assert_eq!(out.expectations[0].src, Some(ip("10.0.0.10")));
+    assert_eq!(out.expectations[0].src, SrcAddr::Exact(ip("10.0.0.10")));
 }
 
 #[test]
@@ -301,7 +318,7 @@ fn bye_and_cancel_flush_media() {
     let mut env = FakeEnv::default();
     let out = run(plain(L4Proto::Udp), Dir::Original, m.as_bytes(), &mut env);
     assert!(env.removed.is_empty() && !out.drop);
-    assert_eq!(out.events[0].reason, "malformed");
+    assert_eq!(out.events[0].reason.name(), "malformed");
 }
 
 #[test]
@@ -400,11 +417,7 @@ fn snat_invite_exact_bytes() {
         body.len()
     );
     assert_eq!(applied(m.as_bytes(), &out), expected);
-    let nat = Some(ExpectNat {
-        dir: Dir::Reply,
-        saved_addr: ip("10.0.0.10"),
-        saved_port: 49170,
-    });
+    let nat = Some(ExpectNat::follow_master(Dir::Reply, ip("10.0.0.10"), 49170));
     assert_eq!(out.expectations[0].dst, ip("198.51.100.1"));
     assert_eq!(out.expectations[0].nat, nat);
     assert_eq!(out.expectations[1].nat.unwrap().saved_port, 49171);
@@ -507,15 +520,15 @@ fn dnat_pbx_exact_bytes() {
     let e = &out.expectations[0];
     assert_eq!(
         (e.src, e.dst, e.dport),
-        (Some(ip("198.51.100.7")), ip("203.0.113.1"), 20000)
+        (SrcAddr::Exact(ip("198.51.100.7")), ip("203.0.113.1"), 20000)
     );
     assert_eq!(
         e.nat,
-        Some(ExpectNat {
-            dir: Dir::Original,
-            saved_addr: ip("10.0.0.5"),
-            saved_port: 20000
-        })
+        Some(ExpectNat::follow_master(
+            Dir::Original,
+            ip("10.0.0.5"),
+            20000
+        ))
     );
 }
 
@@ -604,15 +617,10 @@ fn register_creates_inactive_signalling_expectation() {
     assert_eq!(
         out.expectations,
         vec![Expectation {
-            class: 0,
-            proto: L4Proto::Udp,
-            src: Some(ip("203.0.113.5")),
-            dst: ip("10.0.0.10"),
-            sport: None,
-            dport: 5062,
+            src: SrcAddr::Exact(ip("203.0.113.5")),
             flags: ExpectFlags::PERMANENT | ExpectFlags::INACTIVE,
             helper: Some("sip"),
-            nat: None,
+            ..Expectation::new(0, L4Proto::Udp, ip("10.0.0.10"), 5062)
         }]
     );
     let st = out.state.unwrap();
@@ -628,8 +636,10 @@ fn register_creates_inactive_signalling_expectation() {
             "",
         )
     };
+    // The expectation the REGISTER made is live when the answer comes.
+    let registered = out.expectations[0].clone();
     let mut env = FakeEnv {
-        refresh_finds: true,
+        existing: vec![registered.clone()],
         ..FakeEnv::default()
     };
     let sip = Sip {
@@ -645,9 +655,16 @@ fn register_creates_inactive_signalling_expectation() {
         &mut env,
     );
     assert_eq!(
-        env.refreshed,
-        vec![(0, L4Proto::Udp, ip("10.0.0.10"), 5062, 500)]
+        env.updated,
+        vec![(
+            registered,
+            ExpectChange {
+                clear: ExpectFlags::INACTIVE,
+                timeout: Some(500)
+            }
+        )]
     );
+    assert_eq!(env.existing[0].flags, ExpectFlags::PERMANENT, "now active");
     assert!(env.removed.is_empty());
     // A late response to another CSeq is ignored; a failure flushes.
     run_with(
@@ -728,11 +745,7 @@ fn register_under_nat_rewrites_contact() {
     assert_eq!((e.dst, e.dport), (ip("198.51.100.1"), 1030));
     assert_eq!(
         e.nat,
-        Some(ExpectNat {
-            dir: Dir::Reply,
-            saved_addr: ip("10.0.0.10"),
-            saved_port: 5060
-        })
+        Some(ExpectNat::follow_master(Dir::Reply, ip("10.0.0.10"), 5060))
     );
     assert_eq!(
         applied(reg.as_bytes(), &out),
@@ -820,12 +833,12 @@ fn tcp_message_over_two_segments() {
             &m.as_bytes()[..cut],
             &mut env,
         );
-        assert!(out.need_more, "cut at {cut}");
+        assert_eq!(out.incomplete, Some(0), "cut at {cut}");
         assert!(out.edits.is_empty() && out.expectations.is_empty() && out.state.is_none());
     }
     assert!(env.created.is_empty());
     let out = run(plain(L4Proto::Tcp), Dir::Original, m.as_bytes(), &mut env);
-    assert!(!out.need_more);
+    assert_eq!(out.incomplete, None);
     assert_eq!(out.expectations.len(), 2);
     // A segment picked up in the middle of a message is left alone.
     let out = run(
@@ -834,7 +847,7 @@ fn tcp_message_over_two_segments() {
         &m.as_bytes()[200..],
         &mut env,
     );
-    assert!(!out.need_more && out.expectations.is_empty());
+    assert!(out.incomplete.is_none() && out.expectations.is_empty());
 }
 
 #[test]
@@ -855,10 +868,10 @@ fn hostile_content_length() {
             let mut env = FakeEnv::default();
             let out = run(conn, Dir::Original, m.as_bytes(), &mut env);
             assert!(
-                !out.need_more && out.expectations.is_empty() && out.edits.is_empty(),
+                out.incomplete.is_none() && out.expectations.is_empty() && out.edits.is_empty(),
                 "{clen}"
             );
-            assert!(out.events.iter().any(|e| e.reason == "malformed"));
+            assert!(out.events.iter().any(|e| e.reason.name() == "malformed"));
         }
     }
     // A length past the segment but plausible: wait for more on TCP; on UDP
@@ -867,7 +880,10 @@ fn hostile_content_length() {
         "INVITE sip:bob@203.0.113.5 SIP/2.0\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\n\
              Content-Length: 60000\r\n\r\nv=0\r\nc=IN IP4 10.0.0.10\r\nm=audio 5000 RTP/AVP 0\r\n";
     let mut env = FakeEnv::default();
-    assert!(run(plain(L4Proto::Tcp), Dir::Original, m.as_bytes(), &mut env).need_more);
+    assert_eq!(
+        run(plain(L4Proto::Tcp), Dir::Original, m.as_bytes(), &mut env).incomplete,
+        Some(0)
+    );
     let out = run(plain(L4Proto::Udp), Dir::Original, m.as_bytes(), &mut env);
     assert_eq!(out.expectations.len(), 2);
 }
@@ -940,13 +956,15 @@ fn tcp_keepalives_short_datagrams_and_zero_length() {
     let mut env = FakeEnv::default();
     for p in [&b"\r\n\r\n"[..], b"\r\n"] {
         let out = run(plain(L4Proto::Tcp), Dir::Original, p, &mut env);
-        assert_eq!(out, Outcome::default());
+        assert_eq!(out.out, Outcome::default());
+        assert!(out.expectations.is_empty());
     }
     // A short datagram is not parsed, but still refreshes the master's
     // lifetime (sip_help_udp() calls nf_ct_refresh() first).
     let out = run(plain(L4Proto::Udp), Dir::Original, b"SIP/2.0 20", &mut env);
+    assert!(out.expectations.is_empty());
     assert_eq!(
-        out,
+        out.out,
         Outcome {
             ct_timeout: Some(3600),
             ..Outcome::default()
@@ -982,7 +1000,10 @@ fn many_media_lines_are_bounded() {
     let mut env = FakeEnv::default();
     let out = run(plain(L4Proto::Udp), Dir::Original, m.as_bytes(), &mut env);
     assert_eq!(out.expectations.len(), 2 * helpers::sip::sdp::MAX_MEDIA);
-    assert!(out.events.iter().any(|e| e.reason == "too_many_media"));
+    assert!(out
+        .events
+        .iter()
+        .any(|e| e.reason.name() == "too_many_media"));
 }
 
 #[test]
@@ -1007,8 +1028,294 @@ fn register_without_direct_signalling_and_over_tcp() {
     );
     assert_eq!(out.expectations.len(), 1);
     let e = &out.expectations[0];
-    assert_eq!((e.src, e.proto, e.dport), (None, L4Proto::Tcp, 5060));
+    assert_eq!(
+        (e.src, e.proto, e.dport),
+        (SrcAddr::Any, L4Proto::Tcp, 5060)
+    );
     // The same REGISTER on a UDP connection names another transport.
     let out = run(plain(L4Proto::Udp), Dir::Original, reg.as_bytes(), &mut env);
     assert!(out.expectations.is_empty());
+}
+
+// --- refusals a parameter causes name it -----------------------------------
+
+fn withheld(out: &Outcome) -> Vec<Option<&'static str>> {
+    out.events
+        .iter()
+        .filter(|e| e.reason == Reason::Withheld)
+        .map(|e| e.param)
+        .collect()
+}
+
+#[test]
+fn direct_media_withholds_third_party_media_and_says_so() {
+    let body = sdp(
+        "10.0.0.99",
+        "m=audio 20000 RTP/AVP 0\r\nm=video 20002 RTP/AVP 31\r\n",
+    );
+    let m = invite("10.0.0.10", "203.0.113.5", &body);
+    let mut env = FakeEnv::default();
+    let out = run(plain(L4Proto::Udp), Dir::Original, m.as_bytes(), &mut env);
+    assert!(out.expectations.is_empty() && env.calls.is_empty());
+    // One event per media line, naming the parameter.
+    assert_eq!(
+        withheld(&out),
+        vec![Some("sip_direct_media"), Some("sip_direct_media")]
+    );
+    assert_eq!(helpers::sip::SIP_DIRECT_MEDIA.name(), "sip_direct_media");
+    assert_eq!(out.events[0].reason.name(), "withheld");
+    assert!(!out.drop && out.edits.is_empty());
+    // Media at the sender's own address: nothing withheld.
+    let m = invite(
+        "10.0.0.10",
+        "203.0.113.5",
+        &sdp("10.0.0.10", "m=audio 20000 RTP/AVP 0\r\n"),
+    );
+    let out = run(plain(L4Proto::Udp), Dir::Original, m.as_bytes(), &mut env);
+    assert!(withheld(&out).is_empty());
+    assert_eq!(out.expectations.len(), 2);
+}
+
+#[test]
+fn external_media_withholds_media_routed_like_the_packet() {
+    let body = sdp("10.0.0.99", "m=audio 20000 RTP/AVP 0\r\n");
+    let m = invite("10.0.0.10", "203.0.113.5", &body);
+    let ext = Sip {
+        direct_media: false,
+        external_media: true,
+        ..Sip::default()
+    };
+    let send = |routes: &[(&str, u32)], outdev: Option<u32>| {
+        let mut env = FakeEnv {
+            routes: routes.iter().map(|&(a, i)| (ip(a), i)).collect(),
+            ..FakeEnv::default()
+        };
+        let out = run_pkt(
+            &ext,
+            plain(L4Proto::Udp),
+            Dir::Original,
+            m.as_bytes(),
+            PrivData::ZERO,
+            outdev,
+            &mut env,
+        );
+        (out, env)
+    };
+    // The route to the media leaves where the packet leaves: withheld.
+    let (out, env) = send(&[("10.0.0.99", 3)], Some(3));
+    assert!(out.expectations.is_empty() && env.calls.is_empty());
+    assert_eq!(withheld(&out), vec![Some("sip_external_media")]);
+    assert_eq!(
+        helpers::sip::SIP_EXTERNAL_MEDIA.name(),
+        "sip_external_media"
+    );
+    // Another interface, no route known, or the packet's own interface
+    // unknown: expected.
+    for (routes, outdev) in [
+        (&[("10.0.0.99", 4)][..], Some(3)),
+        (&[][..], Some(3)),
+        (&[("10.0.0.99", 3)][..], None),
+    ] {
+        let (out, _) = send(routes, outdev);
+        assert_eq!(out.expectations.len(), 2, "{routes:?} {outdev:?}");
+        assert!(withheld(&out).is_empty());
+    }
+    // Without sip_external_media the route is not asked about.
+    let loose = Sip {
+        direct_media: false,
+        ..Sip::default()
+    };
+    let mut env = FakeEnv {
+        routes: [(ip("10.0.0.99"), 3)].into_iter().collect(),
+        ..FakeEnv::default()
+    };
+    let out = run_pkt(
+        &loose,
+        plain(L4Proto::Udp),
+        Dir::Original,
+        m.as_bytes(),
+        PrivData::ZERO,
+        Some(3),
+        &mut env,
+    );
+    assert_eq!(out.expectations.len(), 2);
+}
+
+#[test]
+fn other_events_name_no_parameter() {
+    let media = "m=audio 1000 RTP/AVP 0\r\n";
+    let m = invite("10.0.0.10", "203.0.113.5", &sdp("10.0.0.10", media));
+    let mut env = FakeEnv::default();
+    let out = run(plain(L4Proto::Udp), Dir::Original, m.as_bytes(), &mut env);
+    assert_eq!(out.events.len(), 1);
+    assert_eq!(out.events[0].reason.name(), "low_port");
+    assert_eq!(out.events[0].param, None);
+}
+
+// --- TCP: complete messages, then the start of the next (issue 16, item 4) -
+
+fn tcp_invite(port: u16) -> String {
+    invite(
+        "10.0.0.10",
+        "203.0.113.5",
+        &sdp("10.0.0.10", &format!("m=audio {port} RTP/AVP 0\r\n")),
+    )
+    .replace("SIP/2.0/UDP", "SIP/2.0/TCP")
+}
+
+fn tcp_bye() -> String {
+    message(
+        "BYE sip:bob@203.0.113.5 SIP/2.0\r\nVia: SIP/2.0/TCP 10.0.0.10:5060;branch=z9hG4bK777\r\nCSeq: 314160 BYE\r\n",
+        "",
+    )
+}
+
+#[test]
+fn tcp_invite_then_start_of_bye() {
+    let (a, b) = (tcp_invite(45000), tcp_bye());
+    let cut = 30;
+    let seg1 = format!("{a}{}", &b[..cut]);
+    let mut env = FakeEnv::default();
+    let out = run(
+        plain(L4Proto::Tcp),
+        Dir::Original,
+        seg1.as_bytes(),
+        &mut env,
+    );
+    // The INVITE is handled: media flushed first, then expected ...
+    assert_eq!(
+        out.expectations.iter().map(|e| e.dport).collect::<Vec<_>>(),
+        vec![45000, 45001]
+    );
+    assert_eq!(env.removed, vec![vec![1, 2, 3]]);
+    let st = out.state.unwrap();
+    assert_eq!(SipState::decode(&st).invite_cseq, Some(314159));
+    // ... and the BYE is held from its start.
+    assert_eq!(out.incomplete, Some(a.len()));
+    assert_eq!(reason_names(&out), vec!["partial"]);
+    // The second call: the held bytes and the rest of the BYE, with the
+    // new state.
+    let seg2 = format!("{}{}", &seg1[a.len()..], &b[cut..]);
+    assert_eq!(seg2, b);
+    let out = run_with(
+        &Sip::default(),
+        plain(L4Proto::Tcp),
+        Dir::Original,
+        seg2.as_bytes(),
+        st,
+        &mut env,
+    );
+    assert_eq!(out.incomplete, None);
+    assert!(out.expectations.is_empty() && out.events.is_empty());
+    assert_eq!(
+        env.removed,
+        vec![vec![1, 2, 3], vec![1, 2, 3]],
+        "BYE flushes"
+    );
+    assert!(env.created.is_empty(), "the call's media are gone");
+}
+
+#[test]
+fn tcp_invite_then_start_of_bye_under_nat() {
+    let (a, b) = (tcp_invite(45000), tcp_bye());
+    let cut = 30;
+    let seg1 = format!("{a}{}", &b[..cut]);
+    // The INVITE alone, for comparison.
+    let mut env = FakeEnv::default();
+    let alone = run(snat(L4Proto::Tcp), Dir::Original, a.as_bytes(), &mut env);
+    let mut env = FakeEnv::default();
+    let out = run(snat(L4Proto::Tcp), Dir::Original, seg1.as_bytes(), &mut env);
+    assert_eq!(out.incomplete, Some(a.len()));
+    // The edits cover the INVITE only and make what it makes alone; the
+    // held bytes are unchanged.
+    assert!(out.edits.iter().all(|e| e.offset + e.len <= a.len()));
+    assert_eq!(out.edits, alone.edits);
+    assert_eq!(
+        applied(seg1.as_bytes(), &out),
+        format!("{}{}", applied(a.as_bytes(), &alone), &b[..cut])
+    );
+    assert!(applied(seg1.as_bytes(), &out).contains("Via: SIP/2.0/TCP 198.51.100.1:5060"));
+    assert_eq!(out.expectations, alone.expectations);
+    // The BYE, completed: its own offsets.
+    let out = run_with(
+        &Sip::default(),
+        snat(L4Proto::Tcp),
+        Dir::Original,
+        b.as_bytes(),
+        out.state.unwrap(),
+        &mut env,
+    );
+    assert_eq!(
+        applied(b.as_bytes(), &out),
+        b.replace("TCP 10.0.0.10:5060", "TCP 198.51.100.1:5060")
+    );
+    assert!(out.incomplete.is_none());
+    assert!(env.created.is_empty());
+}
+
+#[test]
+fn tcp_hold_starts_after_keepalives() {
+    let (a, b) = (tcp_invite(46000), tcp_bye());
+    let seg1 = format!("{a}\r\n\r\n{}", &b[..10]);
+    let mut env = FakeEnv::default();
+    let out = run(
+        plain(L4Proto::Tcp),
+        Dir::Original,
+        seg1.as_bytes(),
+        &mut env,
+    );
+    assert_eq!(out.incomplete, Some(a.len() + 4));
+    assert_eq!(out.expectations.len(), 2);
+}
+
+#[test]
+fn tcp_dropped_segment_holds_nothing() {
+    let (a, b) = (tcp_invite(45000), tcp_bye());
+    let seg1 = format!("{a}{}", &b[..30]);
+    let mut env = FakeEnv {
+        fail: Some(ExpectError::Full),
+        ..FakeEnv::default()
+    };
+    let out = run(snat(L4Proto::Tcp), Dir::Original, seg1.as_bytes(), &mut env);
+    assert!(out.drop && out.edits.is_empty() && out.expectations.is_empty());
+    assert_eq!(out.incomplete, None);
+    assert_eq!(reason_names(&out), vec!["partial", "nat_failed"]);
+}
+
+#[test]
+fn tcp_unfinished_message_alone_changes_nothing() {
+    // Not even a state the helper would write differently (bytes past
+    // STATE_LEN): nothing was decided.
+    let mut raw = [0u8; 32];
+    raw[helpers::sip::STATE_LEN] = 0xff;
+    let m = tcp_invite(47000);
+    let mut env = FakeEnv::default();
+    let out = run_with(
+        &Sip::default(),
+        plain(L4Proto::Tcp),
+        Dir::Original,
+        &m.as_bytes()[..1],
+        PrivData(raw),
+        &mut env,
+    );
+    assert_eq!(out.incomplete, Some(0));
+    assert_eq!(out.state, None);
+    assert!(out.edits.is_empty() && out.expectations.is_empty() && env.calls.is_empty());
+}
+
+#[test]
+fn nat_failure_withdraws_a_repeated_media_port_once() {
+    // The same media port twice, then a line whose pair cannot be found:
+    // the packet drops and the shared pair is withdrawn once.
+    let media = "m=audio 40000 RTP/AVP 0\r\nm=audio 40000 RTP/AVP 0\r\nm=audio 50000 RTP/AVP 0\r\n";
+    let m = invite("10.0.0.10", "203.0.113.5", &sdp("10.0.0.10", media));
+    let mut env = FakeEnv {
+        clash: (50000..=65535).collect(),
+        ..FakeEnv::default()
+    };
+    let out = run(snat(L4Proto::Udp), Dir::Original, m.as_bytes(), &mut env);
+    assert!(out.drop && out.expectations.is_empty());
+    assert!(env.created.is_empty());
+    assert_eq!(env.unexpected_unknown, 0);
+    assert_eq!(env.unexpected.len(), 2, "RTP and RTCP of port 40000, once");
 }

@@ -3,11 +3,11 @@
 //! decision.
 
 mod common;
-use common::tuple;
+use common::{tuple, Done};
 
 use helpers::sip::{Sip, STATE_LEN};
 use helpers::testing::TestEnv as PropEnv;
-use helpers::{edit, ConnView, Dir, ExpectError, Helper, L4Proto, Outcome, Packet, PrivData};
+use helpers::{edit, ConnView, Dir, ExpectError, Expectation, Helper, L4Proto, Packet, PrivData};
 use proptest::prelude::*;
 
 /// Plain, SNAT, DNAT and NAT66 connections over UDP or TCP.
@@ -146,7 +146,7 @@ fn check(
     payload: &[u8],
     state: PrivData,
     env: &mut PropEnv,
-) -> Outcome {
+) -> Done {
     let tcp = conn.orig.proto == L4Proto::Tcp;
     let pkt = Packet {
         conn,
@@ -156,23 +156,31 @@ fn check(
         state,
         ..Packet::EMPTY
     };
-    let out = sip.handle(&pkt, env);
+    let before: Vec<Expectation> = env.live().cloned().collect();
+    let out = Done::checked(sip.handle(&pkt, env), env, &before);
     let edited = edit::apply(payload, &out.edits).expect("edits apply");
     assert_eq!(edited.len() as isize - payload.len() as isize, out.delta());
     if !conn.nat() {
         assert!(out.edits.is_empty());
     }
-    if out.need_more {
-        assert!(out.edits.is_empty() && out.expectations.is_empty() && out.state.is_none());
-        assert!(tcp);
+    if let Some(at) = out.incomplete {
+        assert!(tcp && !out.drop && at < payload.len());
+        // What comes before it is handled; the held message is untouched.
+        assert!(out.edits.iter().all(|e| e.offset + e.len <= at));
+        // Nothing but keep-alive newlines before it: nothing was decided.
+        if payload[..at].iter().all(|&b| b == b'\r' || b == b'\n') {
+            assert!(out.edits.is_empty() && out.expectations.is_empty() && out.state.is_none());
+        }
     }
     if out.drop {
         assert!(out.edits.is_empty() && out.expectations.is_empty());
     }
-    assert_eq!(
-        env.created, out.expectations,
-        "reported = left in the table"
-    );
+    if before.is_empty() {
+        assert_eq!(
+            env.created, out.expectations,
+            "reported = left in the table"
+        );
+    }
     for e in &out.expectations {
         assert!(e.nat.map_or(e.dport, |n| n.saved_port) >= 1024, "{e:?}");
         assert!(e.class == 0 || e.dport >= 1024, "{e:?}");
@@ -241,15 +249,53 @@ proptest! {
         let at = 1 + cut % (m.len() - 1);
         let mut e = env(0, 2, 1);
         let part = check(&Sip::default(), conn(kind, true), Dir::Original, &m[..at], PrivData::ZERO, &mut e);
-        prop_assert!(part.need_more);
+        prop_assert_eq!(part.incomplete, Some(0));
         let mut e1 = env(0, 2, 1);
         let whole = check(&Sip::default(), conn(kind, true), Dir::Original, m, PrivData::ZERO, &mut e1);
-        prop_assert!(!whole.need_more);
+        prop_assert_eq!(whole.incomplete, None);
         let mut joined = m[..at].to_vec();
         joined.extend_from_slice(&m[at..]);
         let mut e2 = env(0, 2, 1);
         let again = check(&Sip::default(), conn(kind, true), Dir::Original, &joined, PrivData::ZERO, &mut e2);
         prop_assert_eq!(whole, again);
+    }
+
+    /// Two messages in one stream, the second cut anywhere: the first is
+    /// decided as alone, the second is held from its start, and the second
+    /// call (the held bytes and the rest, with the new state) decides as the
+    /// second message alone after the first.
+    #[test]
+    fn tcp_second_message_held(kind in any::<u8>(), w1 in any::<usize>(), w2 in any::<usize>(),
+                               cut in any::<usize>(), reply in any::<bool>()) {
+        let s = samples(kind);
+        let (a, b) = (&s[w1 % s.len()], &s[w2 % s.len()]);
+        let at = cut % b.len();
+        let c = conn(kind, true);
+        let dir = if reply { Dir::Reply } else { Dir::Original };
+        let seg1 = [&a[..], &b[..at]].concat();
+        let mut e = env(0, 2, 1);
+        let first = check(&Sip::default(), c, dir, &seg1, PrivData::ZERO, &mut e);
+        // The first message alone.
+        let mut ea = env(0, 2, 1);
+        let alone = check(&Sip::default(), c, dir, a, PrivData::ZERO, &mut ea);
+        if at == 0 {
+            prop_assert_eq!(&first, &alone);
+            return Ok(());
+        }
+        prop_assert_eq!(first.incomplete, Some(a.len()));
+        prop_assert_eq!(&first.edits, &alone.edits);
+        prop_assert_eq!(&first.expectations, &alone.expectations);
+        prop_assert_eq!(first.state, alone.state);
+        prop_assert_eq!(&e.removed, &ea.removed);
+        // The second call, on the same table.
+        let st = first.state.unwrap_or(PrivData::ZERO);
+        let second = check(&Sip::default(), c, dir, b, st, &mut e);
+        let mut eb = ea.clone();
+        let b_alone = check(&Sip::default(), c, dir, b, st, &mut eb);
+        prop_assert_eq!(second.incomplete, None);
+        prop_assert_eq!(&second, &b_alone);
+        prop_assert_eq!(&e.created, &eb.created);
+        prop_assert_eq!(&e.removed, &eb.removed);
     }
 }
 

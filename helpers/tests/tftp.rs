@@ -1,13 +1,13 @@
 //! TFTP helper: requests, other opcodes, truncation, NAT, refusals.
 
 mod common;
-use common::{ip, udp};
+use common::{ip, udp, Done};
 
 use helpers::testing::TestEnv;
 use helpers::tftp::{self, Tftp};
 use helpers::{
-    ConnView, Dir, ExpectError, ExpectFlags, ExpectNat, Expectation, Helper, L4Proto, Outcome,
-    Packet, PrivData,
+    ConnView, Dir, ExpectError, ExpectFlags, ExpectFn, ExpectNat, Expectation, Helper, L4Proto,
+    Packet, PrivData, SrcAddr,
 };
 
 fn helper() -> Tftp {
@@ -15,7 +15,7 @@ fn helper() -> Tftp {
     Tftp::new(&info.default_params(), &info.default_policies())
 }
 
-fn run(conn: ConnView, dir: Dir, payload: &[u8], env: &mut TestEnv) -> Outcome {
+fn run(conn: ConnView, dir: Dir, payload: &[u8], env: &mut TestEnv) -> Done {
     let pkt = Packet {
         conn,
         dir,
@@ -27,7 +27,8 @@ fn run(conn: ConnView, dir: Dir, payload: &[u8], env: &mut TestEnv) -> Outcome {
     let out = helper().handle(&pkt, env);
     assert!(out.edits.is_empty(), "TFTP never rewrites");
     assert!(out.state.is_none(), "TFTP keeps no state");
-    assert!(!out.need_more);
+    assert_eq!(out.incomplete, None);
+    let out = Done::new(out, env);
     assert_eq!(out.expectations, env.created);
     out
 }
@@ -47,7 +48,7 @@ fn rrq_and_wrq_expect_the_server_from_any_port() {
             vec![Expectation {
                 class: 0,
                 proto: L4Proto::Udp,
-                src: Some(ip("10.0.0.2")),
+                src: SrcAddr::Exact(ip("10.0.0.2")),
                 dst: ip("192.168.1.10"),
                 sport: None,
                 dport: 40001,
@@ -65,7 +66,7 @@ fn ipv6() {
     let mut env = TestEnv::default();
     let out = run(conn, Dir::Original, RRQ, &mut env);
     let e = &out.expectations[0];
-    assert_eq!(e.src, Some(ip("2001:db8:2::2")));
+    assert_eq!(e.src, SrcAddr::Exact(ip("2001:db8:2::2")));
     assert_eq!(e.dst, ip("2001:db8:1::10"));
     assert_eq!(e.dport, 50000);
     assert_eq!(e.sport, None);
@@ -86,7 +87,7 @@ fn masquerade_follows_master() {
         vec![Expectation {
             class: 0,
             proto: L4Proto::Udp,
-            src: Some(ip("203.0.113.5")),
+            src: SrcAddr::Exact(ip("203.0.113.5")),
             dst: ip("198.51.100.1"),
             sport: None,
             dport: 61000,
@@ -96,6 +97,7 @@ fn masquerade_follows_master() {
                 dir: Dir::Reply,
                 saved_addr: ip("192.168.1.10"),
                 saved_port: 40001,
+                expectfn: ExpectFn::NatFollowMaster,
             }),
         }]
     );
@@ -111,7 +113,7 @@ fn dnat_server_uses_the_real_server_address() {
     let mut env = TestEnv::default();
     let out = run(conn, Dir::Original, WRQ, &mut env);
     let e = &out.expectations[0];
-    assert_eq!(e.src, Some(ip("10.0.0.5")));
+    assert_eq!(e.src, SrcAddr::Exact(ip("10.0.0.5")));
     assert_eq!(e.dst, ip("198.51.100.7"));
     assert_eq!(e.dport, 3000);
     assert_eq!(e.nat.unwrap().saved_addr, ip("198.51.100.7"));
@@ -122,7 +124,7 @@ fn reply_direction_request_uses_the_reply_tuple_as_the_kernel() {
     let conn = ConnView::plain(udp("192.168.1.10", 40001, "10.0.0.2", 69));
     let mut env = TestEnv::default();
     let out = run(conn, Dir::Reply, RRQ, &mut env);
-    assert_eq!(out.expectations[0].src, Some(ip("10.0.0.2")));
+    assert_eq!(out.expectations[0].src, SrcAddr::Exact(ip("10.0.0.2")));
     assert_eq!(out.expectations[0].dport, 40001);
 }
 
@@ -153,7 +155,7 @@ fn truncated_is_counted() {
         let out = run(conn, Dir::Original, p, &mut env);
         assert!(env.calls.is_empty());
         assert_eq!(out.events.len(), 1);
-        assert_eq!(out.events[0].reason, "truncated");
+        assert_eq!(out.events[0].reason.name(), "truncated");
         assert!(!out.drop);
     }
     // Just the opcode is a request.
@@ -173,7 +175,7 @@ fn refused_expectation_fails_open() {
         let out = run(conn, Dir::Original, RRQ, &mut env);
         assert_eq!(env.calls.len(), 1, "no port search: nothing is rewritten");
         assert!(out.expectations.is_empty());
-        assert_eq!(out.events[0].reason, "expect_failed");
+        assert_eq!(out.events[0].reason.name(), "expect_failed");
         assert!(!out.drop, "fail open: the request passes");
     }
 }

@@ -2,7 +2,7 @@
 //! expectation exactly for RRQ/WRQ.
 
 mod common;
-use common::conn;
+use common::{conn, Done};
 
 use helpers::testing::TestEnv;
 use helpers::tftp::Tftp;
@@ -22,7 +22,7 @@ proptest! {
             ..Packet::EMPTY
         };
         let mut env = TestEnv { clash_all: clash, ..TestEnv::default() };
-        let out = Tftp.handle(&pkt, &mut env);
+        let out = Done::new(Tftp.handle(&pkt, &mut env), &mut env);
         prop_assert!(edit::apply(&payload, &out.edits).is_ok());
         prop_assert!(out.edits.is_empty() && out.state.is_none() && !out.drop);
         let request = payload.len() >= 2 && payload[0] == 0 && (payload[1] == 1 || payload[1] == 2);

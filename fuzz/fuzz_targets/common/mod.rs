@@ -75,6 +75,7 @@ pub fn simple(data: &[u8], proto: L4Proto) -> Simple<'_> {
         payload: data.get(HEADER..).unwrap_or_default(),
         tcp_seq: (proto == L4Proto::Tcp).then_some(1),
         state: PrivData::ZERO,
+        ..Packet::EMPTY
     };
     let env = TestEnv {
         clash_all: bit(6),
@@ -96,4 +97,17 @@ pub fn apply_checked(payload: &[u8], out: &Outcome) -> Vec<u8> {
         "delta"
     );
     edited
+}
+
+/// Checks of an `Outcome::incomplete = Some(at)`: the held bytes are a
+/// non-empty suffix of the payload that no edit touches, and the packet is
+/// not dropped. Returns the held bytes.
+pub fn held_tail<'a>(payload: &'a [u8], out: &Outcome, at: usize) -> &'a [u8] {
+    assert!(!out.drop, "a dropped packet holds nothing");
+    assert!(at < payload.len(), "held offset {at} inside the payload");
+    assert!(
+        out.edits.iter().all(|e| e.offset + e.len <= at),
+        "edits before the held bytes only"
+    );
+    payload.get(at..).unwrap_or_default()
 }

@@ -6,14 +6,16 @@
 //! a byte range of the payload. On UDP the datagram is one message (cut at
 //! Content-Length when shorter). On TCP, messages are framed by
 //! Content-Length (required on streams); several messages in one segment
-//! are each handled; a message that continues past the segment makes the
-//! whole payload `need_more` (nothing decided, the caller concatenates the
-//! next in-order segment and calls again) until [`MAX_HELD`] bytes are held,
-//! then the complete messages are handled and the rest passes (event
-//! `too_long`). A Content-Length that is not plain decimal or exceeds 65535
-//! stops the framing (event `malformed`): nothing is read past the payload
-//! whatever the value (the CVE class of the kernel's SIP Content-Length
-//! handling). A segment that does not start with a SIP start line (a pickup
+//! are each handled; a message that continues past the segment is held:
+//! the complete messages before it are handled and
+//! [`Outcome::incomplete`]` = Some(where it starts)` (event `partial`) — the
+//! caller calls again with it joined to the next in-order segment, with the
+//! new state. A message longer than [`MAX_HELD`] bytes is not held: the
+//! complete messages are handled and the rest passes (event `too_long`). A
+//! packet that is dropped holds nothing. A Content-Length that is not plain
+//! decimal or exceeds 65535 stops the framing (event `malformed`): nothing
+//! is read past the payload whatever the value (the CVE class of the
+//! kernel's SIP Content-Length handling). A segment that does not start with a SIP start line (a pickup
 //! in the middle of a message) is left alone.
 //!
 //! # Decide (`process_sip_request()` / `process_sip_response()`)
@@ -33,16 +35,20 @@
 //! and an RTCP one at the next port (or the `a=rtcp:` port), UDP, class
 //! audio 1 / video 2 / image 3, no helper, flags 0. With `sip_direct_media`
 //! only media at the sender's own address is expected, from the peer's
-//! address; else any source, and with `sip_external_media` none when
-//! [`Env::same_route_as_packet`] says the media address is reached like the
-//! signalling peer. REGISTER (`process_register_request()`): the first
+//! address (other media: event `withheld` naming `sip_direct_media`); else
+//! any source, and with `sip_external_media` none when the route to the
+//! media address leaves by the interface the packet leaves by
+//! ([`Env::route_oif`] = [`Packet::outdev`]; event `withheld` naming
+//! `sip_external_media`). REGISTER (`process_register_request()`): the first
 //! Contact at the sender's address, `transport=` matching the connection,
 //! lifetime = Contact `expires=` or else the Expires header (0: none) →
 //! class 0, proto of the connection, src = registrar (with
 //! `sip_direct_signalling`) or any, dst = Contact address/port (5060 if
 //! none), flags PERMANENT|INACTIVE, helper `sip`. Its 2xx response refreshes
-//! it ([`Env::refresh_expectation`], lifetime ≤ `sip_timeout`, INACTIVE
-//! cleared) or flushes the signalling expectation.
+//! it (found among [`Env::expectations`] by class, protocol, destination
+//! address and port, then [`Env::update`]: INACTIVE cleared, lifetime ≤
+//! `sip_timeout`) or flushes the signalling expectation
+//! ([`Env::unexpect_where`]).
 //!
 //! # NAT (`nf_nat_sip()`, only when the connection is NATed)
 //! Request-URI, the top Via's sent-by (when it names this connection's
@@ -63,7 +69,7 @@
 //!
 //! # Deliberate differences from the kernel
 //! * Every `m=` line (up to [`sdp::MAX_MEDIA`]), not three; one message
-//!   spread over TCP segments (`need_more`); Content-Length bounded.
+//!   spread over TCP segments (held, see *Parse*); Content-Length bounded.
 //! * Fail open: a malformed message, a refused expectation without NAT, a
 //!   media port < 1024 (event `low_port`, that line only), an SDP without a
 //!   usable address — the kernel drops the packet (`NF_DROP`), we let it
@@ -93,7 +99,8 @@
 //! * Not done here (needs the caller): the kernel's "RTP optimization"
 //!   (reusing another master's expectation for hairpinned calls,
 //!   `__nf_ct_expect_find()`), the "expected connections cannot register"
-//!   check (`IPS_EXPECTED` is not in [`ConnView`]), and the UDP destination
+//!   check (`IPS_EXPECTED`, now in [`Packet::status`], is not looked at
+//!   yet), and the UDP destination
 //!   port rewrite to `forced_dport` on replies (a header, not payload).
 //!
 //! # Private data ([`SipState`], [`STATE_LEN`] = 11 bytes, little-endian)
@@ -124,7 +131,8 @@ use nat::Rewriter;
 /// Bytes of private data the SIP helper uses.
 pub const STATE_LEN: usize = 11;
 
-/// Most bytes of an incomplete TCP message asked to be held (`need_more`).
+/// Most bytes of an incomplete TCP message asked to be held
+/// ([`Outcome::incomplete`]).
 pub const MAX_HELD: usize = 65535;
 
 /// Most RTP/RTCP port pairs tried per media line under NAT (the kernel
@@ -329,6 +337,8 @@ impl Env for Ctx<'_, '_> {
     fn expect(&mut self, exp: &Expectation) -> Result<(), ExpectError> {
         let r = self.env.expect(exp);
         if r.is_ok() {
+            // One per tuple, as the table keeps them (a port twice).
+            self.created.retain(|e| !e.same_as(exp));
             self.created.push(exp.clone());
         }
         r
@@ -954,6 +964,10 @@ impl Helper for Sip {
                 }
             }
         }
+        if msgs.is_empty() && out.incomplete.is_some() {
+            // Only an unfinished message: nothing is decided, nothing changes.
+            return out;
+        }
         let mut st = SipState::decode(&pkt.state);
         let mut cx = Ctx {
             buf: payload,
@@ -999,6 +1013,8 @@ impl Helper for Sip {
                 cx.env.unexpect(e);
             }
             out.drop = true;
+            // A dropped segment is retransmitted whole: nothing is held.
+            out.incomplete = None;
             cx.rw.edits.clear();
         } else {
             out.edits = std::mem::take(&mut cx.rw.edits);

@@ -81,7 +81,7 @@ pub fn conn(proto: L4Proto) -> impl Strategy<Value = ConnView> {
 
 /// A helper's outcome with the expectations the packet made (taken from the
 /// [`helpers::testing::TestEnv`]); derefs to the [`Outcome`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Done {
     pub out: Outcome,
     pub expectations: Vec<Expectation>,
@@ -101,4 +101,34 @@ impl Done {
             expectations: env.take_made(),
         }
     }
+    /// Like [`Done::new`], and checks that what the packet made is what the
+    /// table gained: each expectation made is live now, and each live one
+    /// that was not live before (`before`: `env.live()` before the call) was
+    /// made by this packet.
+    pub fn checked(
+        out: Outcome,
+        env: &mut helpers::testing::TestEnv,
+        before: &[Expectation],
+    ) -> Self {
+        let done = Done::new(out, env);
+        for e in &done.expectations {
+            assert!(env.live().any(|l| l == e), "made but not live: {e:?}");
+        }
+        // (By tuple and mask: an update may have changed a live one's flags.)
+        for l in env.live() {
+            assert!(
+                before
+                    .iter()
+                    .chain(&done.expectations)
+                    .any(|e| e.same_as(l)),
+                "live but not reported as made: {l:?}"
+            );
+        }
+        done
+    }
+}
+
+/// The stable names of an outcome's event reasons, in order.
+pub fn reason_names(o: &Outcome) -> Vec<&'static str> {
+    o.events.iter().map(|e| e.reason.name()).collect()
 }
