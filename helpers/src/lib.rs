@@ -28,6 +28,7 @@ pub mod conn;
 pub mod edit;
 pub mod expect;
 pub mod ftp;
+pub mod h323;
 pub mod helper;
 pub mod irc;
 pub mod params;
