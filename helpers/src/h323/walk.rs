@@ -55,12 +55,14 @@ impl Caps {
         self.list.get(i)
     }
 
-    /// The recorded children of `i`, in order.
+    /// The recorded children of `i`, in order. Captures are in pre-order,
+    /// so `i`'s subtree is the run after it whose parents are `i` or later.
     pub(crate) fn children(&self, i: usize) -> impl Iterator<Item = (usize, &Cap)> + '_ {
         self.list
             .iter()
             .enumerate()
             .skip(i + 1)
+            .take_while(move |(_, c)| c.parent >= i)
             .filter(move |(_, c)| c.parent == i)
     }
 
