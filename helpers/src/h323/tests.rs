@@ -642,21 +642,34 @@ fn pcap_payloads(data: &[u8]) -> Vec<(u16, u16, bool, Vec<u8>)> {
     out
 }
 
-#[test]
-fn shared_h323_capture() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/pcaps/h323/h323.pcap"
+/// Decodes the H.323 signalling of a capture in ../shared/pcaps/h323/;
+/// returns (Setups, Q.931 addresses, media addresses, UDP ports other than
+/// RAS seen, RAS messages).
+#[allow(clippy::type_complexity)]
+fn decode_capture(name: &str) -> Option<(usize, Vec<Found>, Vec<Found>, Vec<u16>, Vec<Ras>)> {
+    let path = format!(
+        "{}/../../shared/pcaps/h323/{name}",
+        env!("CARGO_MANIFEST_DIR")
     );
-    let Ok(data) = std::fs::read(path) else {
-        eprintln!("skipped: ../shared/pcaps absent");
-        return;
-    };
+    let data = std::fs::read(path).ok()?;
     let mut setups = 0;
-    let mut h245_addrs = 0;
-    let mut q931_addrs = Vec::new();
+    let mut q931 = Vec::new();
+    let mut media = Vec::new();
+    let mut udp = Vec::new();
+    let mut ras = Vec::new();
     for (sp, dp, tcp, payload) in pcap_payloads(&data) {
-        if !tcp || payload.is_empty() {
+        if !tcp && (sp == 1719 || dp == 1719) {
+            ras.push(
+                decode_ras(&payload)
+                    .unwrap_or_else(|e| panic!("{name}: ras {e}: {}", hex(&payload))),
+            );
+            continue;
+        }
+        if !tcp {
+            udp.extend([sp, dp]);
+            continue;
+        }
+        if payload.is_empty() {
             continue;
         }
         if sp == 1720 || dp == 1720 {
@@ -664,25 +677,65 @@ fn shared_h323_capture() {
             for (_, r) in &s.frames {
                 let q = r
                     .as_ref()
-                    .unwrap_or_else(|e| panic!("q931 {e}: {}", hex(&payload)));
+                    .unwrap_or_else(|e| panic!("{name}: q931 {e}: {}", hex(&payload)));
                 if q.body_name == "setup" {
                     setups += 1;
                 }
-                q931_addrs.extend(q.addresses().iter().map(found_str));
+                q931.extend(q.addresses());
             }
         } else {
-            let s = decode_h245_segment(&payload);
-            for (_, r) in &s.frames {
-                if let Ok(h) = r {
-                    h245_addrs += h.addresses().len();
-                }
+            for (_, r) in decode_h245_segment(&payload).frames {
+                let h = r.unwrap_or_else(|e| panic!("{name}: h245 {e}: {}", hex(&payload)));
+                media.extend(h.addresses());
             }
         }
     }
-    eprintln!("h323.pcap: {setups} Setup, Q.931 addresses {q931_addrs:?}, {h245_addrs} H.245 media addresses");
-    assert!(setups >= 1);
-    assert!(q931_addrs.iter().any(|a| a.starts_with("h245@")));
-    assert!(h245_addrs >= 1);
+    for f in &q931 {
+        if matches!(f.kind, AddrKind::Media(_) | AddrKind::MediaControl(_)) {
+            media.push(*f);
+        }
+    }
+    Some((setups, q931, media, udp, ras))
+}
+
+#[test]
+fn shared_h323_captures() {
+    let mut any = false;
+    for name in ["h323.pcap", "rtp_example.raw"] {
+        let Some((setups, q931, media, udp, ras)) = decode_capture(name) else {
+            continue;
+        };
+        any = true;
+        eprintln!(
+            "{name}: {setups} Setup; Q.931 {:?}; media {:?}; RAS {:?}",
+            q931.iter().map(found_str).collect::<Vec<_>>(),
+            media.iter().map(found_str).collect::<Vec<_>>(),
+            ras.iter()
+                .map(|r| format!(
+                    "{} {:?}",
+                    r.name,
+                    r.addresses().iter().map(found_str).collect::<Vec<_>>()
+                ))
+                .collect::<Vec<_>>()
+        );
+        assert!(setups >= 1, "{name}");
+        assert!(
+            q931.iter().any(|f| f.kind == AddrKind::H245Address),
+            "{name}"
+        );
+        assert!(!media.is_empty(), "{name}");
+        // The RTP of the capture flows to a port some decoded media
+        // address announced.
+        if !udp.is_empty() {
+            assert!(
+                media.iter().any(|f| udp.contains(&f.addr.port)),
+                "{name}: {udp:?}"
+            );
+        }
+    }
+    if !any {
+        eprintln!("skipped: ../shared/pcaps absent");
+    }
 }
 
 // --- property test: an encoder of our own ----------------------------------------
