@@ -37,6 +37,7 @@ pub mod text;
 // One module per protocol.
 pub mod amanda;
 pub mod ftp;
+pub mod h323;
 pub mod irc;
 pub mod sip;
 pub mod tftp;
