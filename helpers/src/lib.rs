@@ -33,6 +33,7 @@ pub mod irc;
 pub mod params;
 pub mod registry;
 pub mod sip;
+pub mod snmp;
 pub mod testing;
 pub mod text;
 pub mod tftp;
