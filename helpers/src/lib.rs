@@ -40,6 +40,7 @@ pub mod ftp;
 pub mod h323;
 pub mod irc;
 pub mod sip;
+pub mod snmp;
 pub mod tftp;
 
 // The list of them.
