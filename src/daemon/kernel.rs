@@ -137,7 +137,7 @@ pub struct KernelTable<'a> {
     pub ct: &'a Conntrack,
     pub helper: &'static str,
     pub link: &'a mut dyn Link,
-    pub rng: &'a mut u32,
+    pub rng: &'a mut crate::flow::Rng,
     pub metrics: &'a Metrics,
     pending: Pending,
     events: Vec<Event>,
@@ -148,7 +148,7 @@ impl<'a> KernelTable<'a> {
         ct: &'a Conntrack,
         helper: &'static str,
         link: &'a mut dyn Link,
-        rng: &'a mut u32,
+        rng: &'a mut crate::flow::Rng,
         metrics: &'a Metrics,
     ) -> Self {
         KernelTable {
@@ -557,13 +557,7 @@ impl Env for KernelTable<'_> {
     }
 
     fn random_u32(&mut self) -> u32 {
-        // xorshift32: NAT port search only needs spread, not secrecy.
-        let mut x = *self.rng;
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        *self.rng = x;
-        x
+        self.rng.next_u32()
     }
 
     /// The kernel's FIB lookup, over rtnetlink.

@@ -8,7 +8,7 @@
 //! See docs/kernel-path.md.
 
 pub mod kernel;
-mod metrics;
+pub mod metrics;
 pub mod nft;
 pub mod worker;
 

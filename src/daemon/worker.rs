@@ -63,7 +63,7 @@ pub struct Worker<Q, L> {
     link: L,
     core: Core<u32>,
     shared: Arc<Shared>,
-    rng: u32,
+    rng: crate::flow::Rng,
     start: Instant,
 }
 
@@ -79,31 +79,36 @@ impl Worker<QueueSocket, KernelLink> {
         sock.request(cfg.bind_msg(), 0)?;
         sock.set_read_timeout(Some(TICK))?;
         let link = KernelLink::open()?;
-        let seed = std::process::id()
-            ^ u32::from(cfg.num).rotate_left(16)
+        let seed = u64::from(std::process::id()) << 32
+            ^ u64::from(cfg.num) << 16
             ^ std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.subsec_nanos())
+                .map(|d| d.as_nanos() as u64)
                 .unwrap_or(1);
         Ok(Worker::new(cfg.num, QueueSocket(sock), link, shared, seed))
     }
 }
 
 impl<Q: QueueIo, L: Link> Worker<Q, L> {
-    pub fn new(num: u16, queue: Q, link: L, shared: Arc<Shared>, seed: u32) -> Self {
+    pub fn new(num: u16, queue: Q, link: L, shared: Arc<Shared>, seed: u64) -> Self {
         Worker {
             num,
             queue,
             link,
             core: Core::new(shared.slots.clone(), shared.limits),
             shared,
-            rng: seed | 1,
+            rng: crate::flow::Rng(seed),
             start: Instant::now(),
         }
     }
 
     pub fn queue(&self) -> u16 {
         self.num
+    }
+
+    /// The worker's link to the kernel (a test's fake kernel looks at it).
+    pub fn link_mut(&mut self) -> &mut L {
+        &mut self.link
     }
 
     fn now_ns(&self) -> u64 {

@@ -42,6 +42,23 @@ use helpers::{
 use seqadj::{SeqAdj, Way};
 use std::net::IpAddr;
 
+/// splitmix64: the random numbers a helper gets (`Env::random_u32`, for
+/// the NAT port search: spread, not secrecy). Both drivers use it — the
+/// daemon seeded at start, replay from `--seed` — so the same seed gives
+/// the same ports.
+#[derive(Debug, Clone)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_u32(&mut self) -> u32 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 32) as u32
+    }
+}
+
 /// A helper as the core runs it: built from the configuration once.
 #[derive(Debug)]
 pub struct Slot {

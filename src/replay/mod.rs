@@ -11,6 +11,7 @@ pub mod table;
 
 use crate::config::Config;
 use crate::flow::wire::{self, Rewrite, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
+use crate::flow::Rng;
 use crate::flow::{Core, Limits, Plan};
 use anyhow::{bail, Context, Result};
 use helpers::{Dir, Reason, Tuple};
@@ -23,7 +24,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use table::{Rng, TableEnv};
+use table::TableEnv;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -77,6 +78,57 @@ pub fn run(cfg: Config, args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Which helper slot serves which (transport, port).
+pub type PortMap = HashMap<(helpers::L4Proto, u16), usize>;
+
+/// The helpers of `cfg` and which one runs on which (transport, port),
+/// with `--helper NAME:PORT` additions.
+pub fn helpers_and_ports(
+    cfg: &Config,
+    extra: &[String],
+) -> Result<(Vec<crate::flow::Slot>, PortMap)> {
+    let mut slots = crate::flow::slots(cfg);
+    let mut ports = HashMap::new();
+    for (i, s) in slots.iter().enumerate() {
+        if let Some(hc) = cfg.helper(s.name()) {
+            for &p in &hc.ports {
+                for &l4 in hc.info.l4 {
+                    ports.insert((l4, p), i);
+                }
+            }
+        }
+    }
+    for h in extra {
+        let (name, port) = h
+            .split_once(':')
+            .with_context(|| format!("--helper takes NAME:PORT, not `{h}`"))?;
+        let Some(hc) = cfg.helper(name) else {
+            let known: Vec<&str> = cfg.helpers.iter().map(|h| h.info.name).collect();
+            bail!("unknown helper `{name}` (known: {})", known.join(", "));
+        };
+        let port: u16 = port
+            .parse()
+            .ok()
+            .filter(|p| *p != 0)
+            .with_context(|| format!("bad port in --helper `{h}`"))?;
+        let i = match slots.iter().position(|s| s.name() == name) {
+            Some(i) => i,
+            None => {
+                slots.push(crate::flow::Slot {
+                    info: hc.info,
+                    helper: hc.build(),
+                    policies: hc.policies.clone(),
+                });
+                slots.len() - 1
+            }
+        };
+        for &l4 in hc.info.l4 {
+            ports.insert((l4, port), i);
+        }
+    }
+    Ok((slots, ports))
+}
+
 /// A captured frame on its way through the core: what the writer needs to
 /// put it back into the capture.
 #[derive(Debug, Clone)]
@@ -117,45 +169,7 @@ struct Replay<'o> {
 
 impl<'o> Replay<'o> {
     fn new(cfg: &Config, args: &Args, out: &'o mut dyn Write) -> Result<Self> {
-        let mut slots = crate::flow::slots(cfg);
-        let mut ports = HashMap::new();
-        for (i, s) in slots.iter().enumerate() {
-            if let Some(hc) = cfg.helper(s.name()) {
-                for &p in &hc.ports {
-                    for &l4 in hc.info.l4 {
-                        ports.insert((l4, p), i);
-                    }
-                }
-            }
-        }
-        for h in &args.helpers {
-            let (name, port) = h
-                .split_once(':')
-                .with_context(|| format!("--helper takes NAME:PORT, not `{h}`"))?;
-            let Some(hc) = cfg.helper(name) else {
-                let known: Vec<&str> = cfg.helpers.iter().map(|h| h.info.name).collect();
-                bail!("unknown helper `{name}` (known: {})", known.join(", "));
-            };
-            let port: u16 = port
-                .parse()
-                .ok()
-                .filter(|p| *p != 0)
-                .with_context(|| format!("bad port in --helper `{h}`"))?;
-            let i = match slots.iter().position(|s| s.name() == name) {
-                Some(i) => i,
-                None => {
-                    slots.push(crate::flow::Slot {
-                        info: hc.info,
-                        helper: hc.build(),
-                        policies: hc.policies.clone(),
-                    });
-                    slots.len() - 1
-                }
-            };
-            for &l4 in hc.info.l4 {
-                ports.insert((l4, port), i);
-            }
-        }
+        let (slots, ports) = helpers_and_ports(cfg, &args.helpers)?;
         let nat = Nat {
             snat: args.snat.clone(),
             dnat: args.dnat.clone(),

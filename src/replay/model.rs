@@ -38,7 +38,7 @@ impl Flow {
         if self.expected {
             status |= CtStatus::EXPECTED;
         }
-        if self.seen_reply {
+        if self.seen_reply || dir == Dir::Reply {
             status |= CtStatus::SEEN_REPLY;
         }
         if self.confirmed {
@@ -53,7 +53,9 @@ impl Flow {
         if self.seqadj.active() {
             status |= CtStatus::SEQ_ADJUST;
         }
-        let ctinfo = if self.seen_reply {
+        // A packet of the reply direction marks the entry SEEN_REPLY before
+        // any helper sees it (nf_conntrack_in): established.
+        let ctinfo = if self.seen_reply || dir == Dir::Reply {
             CtState::Established
         } else if self.expected {
             CtState::Related

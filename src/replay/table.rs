@@ -4,6 +4,7 @@
 //! through an index by destination — no scan of every live expectation per
 //! packet.
 
+use crate::flow::Rng;
 use helpers::{
     Env, Event, ExpectChange, ExpectError, ExpectFlags, ExpectPolicy, Expectation, L4Proto, Reason,
     Tuple,
@@ -43,9 +44,13 @@ pub struct Table {
 }
 
 impl Table {
-    #[cfg(test)]
+    /// How many expectations are live.
     pub fn len(&self) -> usize {
         self.slots.len() - self.free.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     fn get(&self, id: usize) -> Option<&Live> {
@@ -161,25 +166,34 @@ impl Table {
         Some(l)
     }
 
+    /// The live expectation whose tuple (masked-out parts zero, as ctnetlink
+    /// names it) is `t`, and its master.
+    pub fn find_tuple(&self, t: &Tuple) -> Option<(Expectation, usize)> {
+        self.by_dst
+            .get(&(t.proto, t.dst, t.dport))?
+            .iter()
+            .filter_map(|&i| self.get(i))
+            .find(|l| l.exp.tuple() == *t)
+            .map(|l| (l.exp.clone(), l.master))
+    }
+
+    /// Removes the expectation with `exp`'s tuple and mask, whoever its
+    /// master (IPCTNL_MSG_EXP_DELETE names a tuple, not a master).
+    pub fn remove_same(&mut self, exp: &Expectation) -> Option<Live> {
+        let id = self
+            .by_dst
+            .get(&key(exp))?
+            .iter()
+            .copied()
+            .find(|&i| self.get(i).is_some_and(|l| l.exp.same_as(exp)))?;
+        self.remove(id)
+    }
+
     fn find_id(&self, master: usize, exp: &Expectation) -> Option<usize> {
         self.by_dst.get(&key(exp))?.iter().copied().find(|&i| {
             self.get(i)
                 .is_some_and(|l| l.master == master && l.exp.same_as(exp))
         })
-    }
-}
-
-/// splitmix64: a small deterministic generator for `Env::random_u32`.
-#[derive(Debug, Clone)]
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next_u32(&mut self) -> u32 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 32) as u32
     }
 }
 
