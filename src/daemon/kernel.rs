@@ -26,11 +26,17 @@ use tracing::debug;
 pub const CTNL_TIMEOUT: Duration = Duration::from_millis(200);
 /// How often a request that got no answer is sent again.
 pub const CTNL_RETRIES: u32 = 1;
+/// How long the requests of one queued packet may wait in all: past it
+/// they fail at once (the helper fails open), so a kernel that stops
+/// answering holds the queue for at most this long per packet.
+pub const CTNL_PACKET_BUDGET: Duration = Duration::from_millis(500);
 
 /// The requests a worker makes besides verdicts: ctnetlink (expectations,
 /// conntrack updates) and the route question of `sip_external_media`. A
 /// trait so that a test can stand in for the kernel.
 pub trait Link {
+    /// A new queued packet: the per-packet budget starts again.
+    fn packet_start(&mut self) {}
     fn request(&mut self, msg: NfMsg, flags: u16) -> Result<(), NlError>;
     fn query(&mut self, msg: NfMsg, flags: u16) -> Result<Vec<NfMsg>, NlError>;
     fn dump(&mut self, msg: NfMsg) -> Result<Vec<NfMsg>, NlError>;
@@ -44,6 +50,8 @@ pub trait Link {
 pub struct KernelLink {
     sock: NfSocket,
     route: Option<RouteSocket>,
+    /// When the current packet's budget is spent.
+    until: Option<std::time::Instant>,
 }
 
 impl KernelLink {
@@ -53,6 +61,7 @@ impl KernelLink {
         Ok(KernelLink {
             sock,
             route: RouteSocket::open().ok(),
+            until: None,
         })
     }
 
@@ -62,6 +71,11 @@ impl KernelLink {
     ) -> Result<R, NlError> {
         let mut left = CTNL_RETRIES;
         loop {
+            if self.until.is_some_and(|u| std::time::Instant::now() >= u) {
+                return Err(NlError::Protocol(
+                    "the kernel did not answer within this packet's budget".into(),
+                ));
+            }
             match f(&mut self.sock) {
                 Err(NlError::Protocol(why)) if left > 0 => {
                     debug!("ctnetlink: {why}; asking again");
@@ -74,6 +88,9 @@ impl KernelLink {
 }
 
 impl Link for KernelLink {
+    fn packet_start(&mut self) {
+        self.until = Some(std::time::Instant::now() + CTNL_PACKET_BUDGET);
+    }
     fn request(&mut self, msg: NfMsg, flags: u16) -> Result<(), NlError> {
         self.retry(|s| s.request(msg.clone(), flags))
     }

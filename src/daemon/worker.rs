@@ -215,6 +215,7 @@ impl<Q: QueueIo, L: Link> Worker<Q, L> {
     }
 
     fn packet(&mut self, attrs: &[u8], now_ns: u64) {
+        self.link.packet_start();
         let q = match Queued::parse(attrs) {
             Ok(q) => q,
             Err(_) => {
