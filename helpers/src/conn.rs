@@ -77,10 +77,10 @@ impl Dir {
 /// direction, which [`Dir`] carries).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CtState {
-    /// Part of an established connection (IP_CT_ESTABLISHED[_REPLY]).
+    /// Part of an established connection (`IP_CT_ESTABLISHED[_REPLY]`).
     Established,
     /// The first packet of a connection an expectation let in, or an ICMP
-    /// error about a connection (IP_CT_RELATED[_REPLY]).
+    /// error about a connection (`IP_CT_RELATED[_REPLY]`).
     Related,
     /// A packet of a connection not yet seen in both directions (IP_CT_NEW).
     New,

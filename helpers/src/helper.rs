@@ -109,7 +109,8 @@ pub struct Outcome {
     /// segment and calls again with the bytes from this offset followed by
     /// the next in-order segment of the same direction (with `tcp_seq`
     /// advanced by the offset and the new state); when it cannot hold, the
-    /// packet goes on with the edits made so far.
+    /// packet goes on with the edits made so far. With `drop` it has no
+    /// meaning (every held segment is dropped): helpers leave it `None`.
     pub incomplete: Option<usize>,
     /// Counters and log lines.
     pub events: Vec<Event>,
