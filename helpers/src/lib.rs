@@ -31,6 +31,7 @@ pub mod ftp;
 pub mod helper;
 pub mod irc;
 pub mod params;
+pub mod pptp;
 pub mod registry;
 pub mod sip;
 pub mod testing;
