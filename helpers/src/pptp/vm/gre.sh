@@ -10,86 +10,46 @@
 # call and 0x4002 for c2's.  Outside the NAT the PNS call IDs become the control connections'
 # TCP source ports as the server sees them (30001, 30002), as nf_nat_pptp does.
 set -u
-LAB=$REPO/helpers/src/pptp/vm/gre_lab.py
-PY=/usr/bin/python3
+source "$REPO/helpers/src/pptp/vm/lab.sh"
 W=/tmp/grelab; rm -rf $W; mkdir -p $W
-say() { echo; echo "=== $*"; }
-run() { echo "+ $*"; "$@"; }
-ns() { local n=$1; shift; ip netns exec "$n" "$@"; }
+HELPER_OBJ='ct helper upptp { type "upptp" protocol tcp; l3proto ip; }'
+ATTACH='tcp dport 1723 ct helper set "upptp"'
 
-lab_up() {
-  for n in c1 c2 srv; do ip netns add $n; done
-  ip link add vc1 type veth peer name eth0 netns c1
-  ip link add vc2 type veth peer name eth0 netns c2
-  ip link add vs type veth peer name eth0 netns srv
-  ip addr add 10.0.1.1/24 dev vc1; ip addr add 10.0.3.1/24 dev vc2; ip addr add 10.0.2.1/24 dev vs
-  for l in vc1 vc2 vs; do ip link set $l up; done
-  ns c1 ip addr add 10.0.1.2/24 dev eth0; ns c2 ip addr add 10.0.3.2/24 dev eth0
-  ns srv ip addr add 10.0.2.2/24 dev eth0
-  for n in c1 c2 srv; do ns $n ip link set lo up; ns $n ip link set eth0 up; done
-  ns c1 ip route add default via 10.0.1.1; ns c2 ip route add default via 10.0.3.1
-  ns srv ip route add default via 10.0.2.1
-  sysctl -qw net.ipv4.ip_forward=1
-}
-
-ruleset() {  # $1 = with helper attach (1) or not (0)
-  local attach=""
-  [[ $1 == 1 ]] && attach='ct helper upptp { type "upptp" protocol tcp; l3proto ip; }
-    chain pre { type filter hook prerouting priority filter; tcp dport 1723 ct helper set "upptp"; }'
-  nft -f - <<EOF
-table ip lab {
-    $attach
-    chain fwd {
-        type filter hook forward priority filter; policy drop;
-        ct state established,related accept
-        iifname { "vc1", "vc2" } ct state new accept
-        ip protocol gre counter comment "gre dropped in forward"
-    }
-    chain in {
-        type filter hook input priority filter; policy accept;
-        ip protocol gre counter comment "gre delivered to the router itself"
-    }
-    chain post { type nat hook postrouting priority srcnat; oifname "vs" masquerade; }
-}
-EOF
-}
-
-RECV=()
-recv_all() {  # $1 seconds: GRE receivers in the three namespaces, output in $W/<ns>.gre
-  RECV=()
-  for n in c1 c2 srv; do ns $n $PY $LAB gre-recv --secs "$1" --out $W/$n.gre & RECV+=($!); done
-  sleep 1
+# GRE receivers in the three namespaces for the whole run, output in $W/<ns>.gre
+recv_start() {
+  rm -f $W/*.ready
+  for n in c1 c2 srv; do ns $n $PY $LAB gre-recv --secs 900 --out $W/$n.gre --ready $W/$n.ready & done
+  local i; for i in $(seq 100); do [[ -f $W/c1.ready && -f $W/c2.ready && -f $W/srv.ready ]] && break; sleep 0.1; done
 }
 show_recv() {
-  wait "${RECV[@]}"
-  for n in c1 c2 srv; do echo "--- GRE received in $n:"; sort $W/$n.gre 2>/dev/null | sed 's/#[0-9]*$//' | uniq -c; : >$W/$n.gre; done
+  sleep 1
+  for n in c1 c2 srv; do
+    echo "--- GRE received in $n:"; sort $W/$n.gre 2>/dev/null | sed 's/#[0-9]*$//' | uniq -c | sed 's/^/    /'; : >$W/$n.gre
+  done
 }
-ctgre() { echo "--- conntrack -L -p gre:"; conntrack -L -p gre 2>/dev/null | sed 's/^/    /'; }
-ctexp() { echo "--- conntrack -L expect:"; conntrack -L expect 2>/dev/null | sed 's/^/    /'; }
-counters() { echo "--- nft counters:"; nft list chain ip lab fwd | grep counter; nft list chain ip lab in | grep counter; }
 
 echo "kernel $(uname -r)"
 lab_up
+recv_start
 for n in c1 c2 srv; do ns $n tcpdump -ni eth0 -w $W/$n.pcap ip proto 47 or tcp port 1723 2>/dev/null & done
 sleep 1
 
 say "A. no helper, no expectation: c1 -> srv key 0x4001, srv -> router key 30001"
-ruleset 0
-recv_all 4
+ruleset
 ns c1 $PY $LAB gre-send --src 10.0.1.2 --dst 10.0.2.2 --key 0x4001 --tag A-c1
 ns srv $PY $LAB gre-send --src 10.0.2.2 --dst 10.0.2.1 --key 30001 --tag A-srv
 show_recv; ctgre; counters
 conntrack -F >/dev/null 2>&1; nft flush ruleset
 
 say "B. userspace helper + GRE expectations by hand, one client"
-run $PY $LAB register upptp --max 8 --timeout 300 --priv 16
-ruleset 1
+run $PY $LAB register upptp --max 8 --timeout 300 --priv 16 --status 0
+ruleset "$HELPER_OBJ" "$ATTACH"
 conntrack -E expect >$W/exp-events.txt 2>&1 &
 EV=$!
 ns srv $PY $LAB tcp-server 1723 200 >$W/tcp-server.log 2>&1 &
-sleep 1
+for i in $(seq 100); do grep -q listening $W/tcp-server.log 2>/dev/null && break; sleep 0.1; done
 ns c1 $PY $LAB tcp-client 10.0.2.2 1723 30001 200 &
-sleep 1
+wait_master 10.0.1.2
 echo "--- the control connection:"; conntrack -L -p tcp --dport 1723 2>/dev/null | sed 's/^/    /'
 M1=10.0.1.2:30001-10.0.2.2:1723
 # PAC -> PNS: what the server sends to the router's address with the outside PNS call ID 30001;
@@ -99,14 +59,13 @@ run $PY $LAB expect --master $M1 --src 10.0.2.2 --dst 10.0.2.1 --dkey 30001 --fl
 # src -> master reply dst (10.0.2.1), dst -> master reply src (10.0.2.2), key kept 0x4001.
 run $PY $LAB expect --master $M1 --src 10.0.1.2 --dst 10.0.2.2 --dkey 0x4001 --flags 1 --nat 0,10.0.2.2,0x4001
 ctexp
-recv_all 4
 ns c1 $PY $LAB gre-send --src 10.0.1.2 --dst 10.0.2.2 --key 0x4001 --tag B-c1
 ns srv $PY $LAB gre-send --src 10.0.2.2 --dst 10.0.2.1 --key 30001 --tag B-srv
 show_recv; ctgre; ctexp; counters
 
 say "C. a second client behind the same NAT, same inside call ID 0x0100"
 ns c2 $PY $LAB tcp-client 10.0.2.2 1723 30002 200 &
-sleep 1
+wait_master 10.0.3.2
 conntrack -L -p tcp --dport 1723 2>/dev/null | sed 's/^/    /'
 M2=10.0.3.2:30002-10.0.2.2:1723
 echo "--- without a call-ID rewrite both calls would need the same reply expectation (dstkey 0x0100):"
@@ -122,7 +81,6 @@ run $PY $LAB expect --master $M2 --src 10.0.2.2 --dst 10.0.2.1 --dkey 30001 --fl
 run $PY $LAB expect --master $M2 --src 10.0.2.2 --dst 10.0.2.1 --dkey 30002 --flags 0 --nat 1,10.0.3.2,0x0100
 run $PY $LAB expect --master $M2 --src 10.0.3.2 --dst 10.0.2.2 --dkey 0x4002 --flags 0 --nat 0,10.0.2.2,0x4002
 ctexp
-recv_all 5
 ns c2 $PY $LAB gre-send --src 10.0.3.2 --dst 10.0.2.2 --key 0x4002 --tag C-c2
 ns srv $PY $LAB gre-send --src 10.0.2.2 --dst 10.0.2.1 --key 30002 --tag C-srv-to-30002
 ns srv $PY $LAB gre-send --src 10.0.2.2 --dst 10.0.2.1 --key 30001 --tag C-srv-to-30001
@@ -140,14 +98,16 @@ ctexp
 echo "--- idle 35 s ..."
 sleep 35
 ctgre; ctexp
-recv_all 4
 ns srv $PY $LAB gre-send --src 10.0.2.2 --dst 10.0.2.1 --key 30001 --tag D-after-idle-to-30001
 ns srv $PY $LAB gre-send --src 10.0.2.2 --dst 10.0.2.1 --key 30002 --tag D-after-idle-to-30002
 show_recv; ctgre; counters
 
 say "expectation events (conntrack -E expect)"
 kill $EV 2>/dev/null; sleep 0.5; sed 's/^/    /' $W/exp-events.txt
-for n in c1 c2 srv; do for p in $(ip netns pids $n); do kill $p 2>/dev/null; done; done; sleep 1
-for n in c1 c2 srv; do echo "--- tcpdump in $n:"; tcpdump -nr $W/$n.pcap 'ip proto 47' 2>/dev/null | sed 's/^[0-9:.]* /    /' | sort | uniq -c | head -20; done
+lab_down
+for n in c1 c2 srv; do
+  echo "--- tcpdump in $n (GRE, payload not shown):"
+  tcpdump -tnr $W/$n.pcap 'ip proto 47' 2>/dev/null | grep GRE | sed 's/: unknown PPP.*//; s/seq [0-9]*, //' | sort | uniq -c | sed 's/^/    /'
+done
 [[ -d ${RESULTS:-} ]] && cp $W/*.pcap "$RESULTS/" 2>/dev/null
 exit 0

@@ -4,8 +4,13 @@
 Speaks nfnetlink directly, so the experiments of helpers/src/pptp/vm/gre.sh can
 do by hand what a userspace PPTP helper would do:
 
-  register NAME [--queue Q] [--max M] [--timeout T] [--priv LEN]
-      NFNL_MSG_CTHELPER_NEW: a userspace helper NAME on IPv4/TCP.
+  register NAME [--queue Q] [--max M] [--timeout T] [--priv LEN] [--status S]
+      NFNL_MSG_CTHELPER_NEW: a userspace helper NAME on IPv4/TCP. Status 0
+      (disabled, the default here) keeps the helper attached to its
+      conntracks but makes the kernel accept their packets instead of
+      queueing them: with nobody on the queue, an enabled helper's new
+      connections are never confirmed (the queue bypass skips
+      nf_conntrack_confirm), so nothing could be expected from them.
   expect --master SRC:SPORT-DST:DPORT --src A --dst B --dkey K [--skey K]
          [--flags F] [--class C] [--nat DIR,ADDR,KEY] [--no-excl]
       IPCTNL_MSG_EXP_NEW of a GRE expectation. Without --skey the source
@@ -22,8 +27,12 @@ do by hand what a userspace PPTP helper would do:
       Enhanced GRE v1 (K and S bits, protocol 0x880B) over a raw socket.
   gre-recv --secs S [--out FILE]
       Prints every GRE packet this namespace receives: src dst key tag.
+      With --ready FILE, creates FILE once the socket is open.
   tcp-server PORT SECS / tcp-client DST PORT SPORT SECS
       A TCP connection held open (the PPTP control connection stand-in).
+  udp-echo PORT SECS / udp-ping DST PORT COUNT [--tag T] [--dev IF]
+      Traffic through a tunnel (the host has no ping): the echo server sends
+      every datagram back; udp-ping prints how many of COUNT came back.
 """
 import argparse, errno, os, socket, struct, sys, time
 
@@ -114,9 +123,9 @@ def key(v):
 def cmd_register(a):
     pol = nest(4, be32(1, 1), nest(2, strz(1, a.policy), be32(2, a.max), be32(3, a.timeout)))
     p = strz(1, a.name) + nest(2, be16(1, socket.AF_INET), nla(2, bytes([6]))) + \
-        be32(3, a.queue) + pol + be32(5, a.priv) + be32(6, 1)
+        be32(3, a.queue) + pol + be32(5, a.priv) + be32(6, a.status)
     e = request(SUBSYS_CTHELPER, 0, p, NLM_F_CREATE, family=socket.AF_UNSPEC)
-    print(f"register {a.name}: {errname(e)}")
+    print(f"register {a.name} (max_expected {a.max}, timeout {a.timeout}, priv {a.priv}, status {a.status}): {errname(e)}")
     return 0 if e == 0 else 1
 
 
@@ -179,6 +188,8 @@ def cmd_gre_send(a):
 def cmd_gre_recv(a):
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 47)
     s.settimeout(0.2)
+    if a.ready:
+        open(a.ready, "w").close()
     end = time.time() + a.secs
     out = open(a.out, "a") if a.out else sys.stdout
     while time.time() < end:
@@ -204,6 +215,7 @@ def cmd_tcp_server(a):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("0.0.0.0", a.port))
     s.listen(8)
+    print("tcp-server: listening", flush=True)
     s.settimeout(a.secs)
     conns = []
     end = time.time() + a.secs
@@ -228,6 +240,41 @@ def cmd_tcp_client(a):
     return 0
 
 
+def cmd_udp_echo(a):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", a.port))
+    s.settimeout(0.5)
+    print("udp-echo: listening", flush=True)
+    end = time.time() + a.secs
+    while time.time() < end:
+        try:
+            data, peer = s.recvfrom(2048)
+        except socket.timeout:
+            continue
+        s.sendto(data, peer)
+        print(f"udp-echo: {len(data)} bytes from {peer[0]}:{peer[1]}", flush=True)
+    return 0
+
+
+def cmd_udp_ping(a):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    if a.dev:
+        s.setsockopt(socket.SOL_SOCKET, 25, a.dev.encode())  # SO_BINDTODEVICE
+    s.settimeout(1.0)
+    got = 0
+    for i in range(a.count):
+        msg = f"{a.tag}#{i}".encode()
+        s.sendto(msg, (a.dst, a.port))
+        try:
+            data, _ = s.recvfrom(2048)
+            got += data == msg
+        except socket.timeout:
+            pass
+    via = f" via {a.dev}" if a.dev else ""
+    print(f"udp-ping {a.tag} -> {a.dst}:{a.port}{via}: {got}/{a.count} answered", flush=True)
+    return 0 if got == a.count else 1
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -238,6 +285,7 @@ def main():
     r.add_argument("--max", type=int, default=8)
     r.add_argument("--timeout", type=int, default=300)
     r.add_argument("--priv", type=int, default=32)
+    r.add_argument("--status", type=int, default=0)
     r.set_defaults(f=cmd_register)
     for name, f in (("expect", cmd_expect), ("expect-timeout", cmd_expect_timeout)):
         e = sub.add_parser(name)
@@ -268,6 +316,7 @@ def main():
     g = sub.add_parser("gre-recv")
     g.add_argument("--secs", type=float, default=5)
     g.add_argument("--out")
+    g.add_argument("--ready")
     g.set_defaults(f=cmd_gre_recv)
     t = sub.add_parser("tcp-server")
     t.add_argument("port", type=int)
@@ -279,6 +328,17 @@ def main():
     t.add_argument("sport", type=int)
     t.add_argument("secs", type=float)
     t.set_defaults(f=cmd_tcp_client)
+    u = sub.add_parser("udp-echo")
+    u.add_argument("port", type=int)
+    u.add_argument("secs", type=float)
+    u.set_defaults(f=cmd_udp_echo)
+    u = sub.add_parser("udp-ping")
+    u.add_argument("dst")
+    u.add_argument("port", type=int)
+    u.add_argument("count", type=int)
+    u.add_argument("--tag", default="ping")
+    u.add_argument("--dev")
+    u.set_defaults(f=cmd_udp_ping)
     a = ap.parse_args()
     sys.exit(a.f(a))
 
