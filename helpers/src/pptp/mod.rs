@@ -100,8 +100,10 @@
 //! * rewritten (same-length 2-byte edits, [`msg::CallIdAt::rewrite`]): PNS→PAC
 //!   OCRQ, ICRP and CCRQ call ID `pns_in → pns_out`; PAC→PNS OCRP, ICCN, WEN
 //!   and SLI peer's call ID `pns_out → pns_in`, and CDN's call ID when it is
-//!   `pns_out` (pptpd and Windows servers send the PNS's ID there, the RFC
-//!   the PAC's — the kernel always rewrites it; we only when it matches).
+//!   `pns_out` and not `pac`. RFC 2637 and pptpd (`deal_call_clr()`) put
+//!   the PAC's own ID there; accel-ppp and the Windows server of
+//!   `../shared/pcaps/pptp/pptp__nDPI.pcap` the PNS's. The kernel always
+//!   writes the inside PNS ID there, which garbles pptpd's CDN under NAT.
 //!
 //! The PAC's call ID is not rewritten (nor is it by the kernel): under DNAT
 //! of one PAC its IDs are unique. Two PACs behind one address that give
@@ -139,7 +141,7 @@
 //! | ICRP | PNS | slot with `pac` = peer in InReq/InRep | result 1: InRep, `pns_in` = call ID, NAT: `pns_out` + `E_pns`, rewrite; else free |
 //! | ICCN | PAC | Confirmed, slot with `pns_out` = peer in InRep/InConf | InConf, `E_pac` (+`E_pns`); NAT: rewrite peer |
 //! | CCRQ | PNS | Confirmed, slot with `pns_in` = call ID | ClearReq; NAT: rewrite |
-//! | CDN | PAC | slot with `pns_out` (de facto) or `pac` (RFC) = call ID | free the slot, remove its expectations; NAT: rewrite if it matched `pns_out` |
+//! | CDN | PAC | slot with `pac` (RFC, pptpd) or else `pns_out` (accel-ppp, Windows) = call ID | free the slot, remove its expectations; NAT: rewrite if it matched `pns_out` only |
 //! | WEN | PAC | slot with `pns_out` = peer | NAT: rewrite peer |
 //! | SLI | either | slot with the peer's ID | from the PAC: NAT rewrite peer |
 //!

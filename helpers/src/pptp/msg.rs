@@ -39,9 +39,10 @@
 //! `nf_conntrack_pptp.c` plus the header (the sizes of the
 //! `struct Pptp*` of `nf_conntrack_pptp.h`); Echo has no entry there (it
 //! reads nothing of it), so an Echo body may be empty and its fields are
-//! `Option`s. A CDN's Call ID is the PAC's per the RFC, but pptpd and
-//! Windows servers put the PNS's ID there (the kernel's `nf_nat_pptp`
-//! rewrites it as the PNS's): the helper must match it against both.
+//! `Option`s. A CDN's Call ID is the PAC's per the RFC (and pptpd), but
+//! accel-ppp and Windows servers put the PNS's ID there (the kernel's
+//! `nf_nat_pptp` rewrites it as the PNS's): the helper must match it
+//! against both.
 //!
 //! # Framing
 //! The kernel (`conntrack_pptp_help()`) looks only at the first message of
