@@ -39,6 +39,7 @@ pub mod amanda;
 pub mod ftp;
 pub mod h323;
 pub mod irc;
+pub mod pptp;
 pub mod sip;
 pub mod snmp;
 pub mod tftp;
