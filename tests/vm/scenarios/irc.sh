@@ -94,8 +94,10 @@ case $HELPER in
   kernel)
     # module parameters are read-only (0400) once loaded: reload with this case's parameters (the
     # ruleset's ct helper objects hold the module: flushed first) unless it runs with them already
-    want="params:${PARAMS[*]}"
-    if ! kmod_loaded nf_conntrack_irc || [[ $(<"/tmp/cthvm/.irc-params") != "$want" ]] 2>/dev/null; then
+    # (loaded without a record: by stage2 or setup_helper, so with the defaults)
+    want="params:${PARAMS[*]}" cur="params:"
+    [[ -f /tmp/cthvm/.irc-params ]] && cur=$(<"/tmp/cthvm/.irc-params")
+    if ! kmod_loaded nf_conntrack_irc || [[ $cur != "$want" ]]; then
       ruleset_flush
       if kmod_loaded nf_conntrack_irc; then
         rmmod nf_nat_irc 2>/dev/null; rmmod nf_conntrack_irc || fail "cannot unload nf_conntrack_irc to change its parameters"

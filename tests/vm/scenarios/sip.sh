@@ -48,7 +48,9 @@ T=u1; [[ $TR == TCP ]] && T=t1
 V=; [[ $CASE == 5media ]] && V=-5media
 KEYS=(-key cli_host "$CLIH" -key srv_host "$SRVH" -key cli_ip "$CLI" -key srv_ip "$SRV"
       -key ipv "$IPV" -key tr "$TR" -key answer_ip "$ANSWER_IP")
-log "scenario $NAME: case=$CASE fam=$FAM transport=$TR helper=$HELPER kernel=$KVER sipp=$(sipp -v 2>&1 | grep -o 'v[0-9.]*' | head -n 1)"
+# sipp's version, asked once per boot (three process starts)
+[[ -s /tmp/cthvm/.sipp-version ]] || sipp -v 2>&1 | grep -o 'v[0-9.]*' | head -n 1 >/tmp/cthvm/.sipp-version
+log "scenario $NAME: case=$CASE fam=$FAM transport=$TR helper=$HELPER kernel=$KVER sipp=$(<"/tmp/cthvm/.sipp-version")"
 
 # ------------------------------------------------------------------------------------- lab + helper
 net_setup "$NET" || fail "network setup failed"
