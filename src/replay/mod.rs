@@ -59,7 +59,27 @@ pub struct Args {
     pub seed: u64,
 }
 
+/// Refuses `--write OUT` when OUT is the input (the same file by device and
+/// inode: the same path, a hard link, or a symbolic link to it).
+fn check_not_input(input: &std::path::Path, out: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let (Ok(i), Ok(o)) = (std::fs::metadata(input), std::fs::metadata(out)) else {
+        return Ok(());
+    };
+    if (i.dev(), i.ino()) == (o.dev(), o.ino()) {
+        bail!(
+            "--write {} is the input capture {} (the same file): refusing to overwrite it; write to another file",
+            out.display(),
+            input.display()
+        );
+    }
+    Ok(())
+}
+
 pub fn run(cfg: Config, args: Args) -> Result<ExitCode> {
+    if let Some(out) = &args.write {
+        check_not_input(&args.file, out)?;
+    }
     let buf = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let stdout = std::io::stdout();
