@@ -1,5 +1,9 @@
 #!/bin/bash
-# Operations: cthelperd as contrib/cthelperd.service runs it, not as a test starts it.
+# Operations: cthelperd as an operator runs it — by the systemd unit, or by the README's quick start —
+# not as the other scenarios start it.  Both use a configuration with tftp disabled and ftp on 21 and
+# 2121, and both must give a router where nf_conntrack_tftp is not loaded (a `ct helper` object of
+# type "tftp" that no userspace helper serves makes the kernel autoload it) and where an active FTP
+# transfer on port 2121 works through the masquerading router (it needs the PORT rewrite).
 #   ops-unit-v4-masq   a configuration with tftp disabled and ftp on 21 and 2121; cthelperd started
 #                      with the unit's own commands, read out of contrib/cthelperd.service (the
 #                      install paths mapped to this checkout and this scenario: the test follows the
@@ -11,6 +15,10 @@
 #                      runs): the table is back and 2121 works again; and the documented alternative,
 #                      `include "/run/cthelperd/*.nft"` in the operator's own ruleset, puts it back in
 #                      the same transaction.
+#   ops-quickstart-v4-masq   the commands of README.md's "Quick start" block, read out of README.md
+#                      (`sudo` dropped, target/release/cthelperd = the binary under test,
+#                      cthelperd.toml = the configuration above): `run &`, then, once it serves,
+#                      `cthelperd --config … nft | nft -f -`.
 # A packaging scenario: no kernel counterpart (it tests the unit, not a protocol's ALG).
 # Exit 0 = PASS, 77 = SKIP, other = FAIL; the one-line reason is the last line of $RES/verdict.
 set -uo pipefail
@@ -18,9 +26,11 @@ CTHVM_PACKAGES=(vsftpd curl tcpdump conntrack nftables)
 CTHVM_TIMEOUT=180
 cthvm_list() {
   echo "ops-unit-v4-masq group=cthelperd cthelperd=own"
+  echo "ops-quickstart-v4-masq group=cthelperd cthelperd=own"
 }
 source "$(dirname "${BASH_SOURCE[0]}")/../guest/scenario.sh" "$@"
 HELPER=cthelperd
+IFS=- read -r _ CASE _ <<<"$NAME"
 UNIT=$REPO/contrib/cthelperd.service
 SRV=10.0.2.2 CLI=10.0.1.2 RTR_S=10.0.2.1 PORT2=2121
 log "scenario $NAME: unit $UNIT kernel=$KVER"
@@ -96,25 +106,56 @@ rtd=$(unit_lines RuntimeDirectory)
 mkdir -p "$RUNDIR" ${rtd:+"$RUNDIR/$rtd"}
 
 # ------------------------------------------------------------------------------------- start
-run_unit ExecStartPre
-start=$(unit_lines ExecStart)
-[[ $(wc -l <<<"$start") == 1 && -n $start ]] || fail "the unit has not exactly one ExecStart"
-unit_cmd "$start"; c=$CMD
-log "ExecStart: $c"
-echo "---- $(ts) start: $c" >>"$CTH_LOG"
-( RUST_LOG=${CTH_RUST_LOG:-debug}; export RUST_LOG; eval "exec $c" ) >>"$CTH_LOG" 2>&1 </dev/null &
-CTH_PID=$!
-echo "$CTH_PID" >>"$W/cthelperd.pids"
-for ((i = 0; i < 600; i++)); do
-  kill -0 "$CTH_PID" 2>/dev/null || { cat "$CTH_LOG"; fail "cthelperd (the unit's ExecStart) exited before binding a queue"; }
-  cth_ready && break
-  sleep 0.05
-done
-cth_ready || fail "cthelperd did not bind an NFQUEUE within 30 s"
-# Type=notify: systemd runs ExecStartPost after READY=1, which follows the registration and the
-# queues; here: once a queue is bound.
-run_unit ExecStartPost
-command nft list table inet cthelperd >"$RES/table.txt" 2>&1 || fail "no table inet cthelperd after ExecStartPost"
+# wait_serving: the daemon (CTH_PID) has bound a queue (it registers its helpers before that).
+wait_serving() {
+  local i
+  for ((i = 0; i < 600; i++)); do
+    kill -0 "$CTH_PID" 2>/dev/null || { cat "$CTH_LOG"; fail "cthelperd ($1) exited before binding a queue"; }
+    cth_ready && return 0
+    sleep 0.05
+  done
+  fail "cthelperd did not bind an NFQUEUE within 30 s"
+}
+# start_bg CMD: CMD (a shell command line that execs cthelperd) in the background, as CTH_PID.
+start_bg() {
+  echo "---- $(ts) start: $1" >>"$CTH_LOG"
+  ( RUST_LOG=${CTH_RUST_LOG:-debug}; export RUST_LOG; eval "exec $1" ) >>"$CTH_LOG" 2>&1 </dev/null &
+  CTH_PID=$!
+  echo "$CTH_PID" >>"$W/cthelperd.pids"
+}
+if [[ $CASE == quickstart ]]; then
+  # The first ```sh block after "## Quick start" in README.md, its cthelperd lines in order.
+  mapfile -t QS <<<"$(awk '/^## Quick start/ {q = 1} q && /^```sh$/ {b = 1; next} b && /^```$/ {exit} b' \
+                      "$REPO/README.md" | grep 'cthelperd ' | grep -v '^cargo ')"
+  printf '%s\n' "${QS[@]}" >"$RES/quickstart.sh"
+  ((${#QS[@]} >= 2)) || fail "README.md's quick start has no cthelperd commands"
+  for l in "${QS[@]}"; do
+    c=$(sed -E 's/[[:space:]]+#.*$//; s/(^|[|&;][[:space:]]*)sudo /\1/g' <<<"$l")
+    c=${c//target\/release\/cthelperd/$CTHELPERD}
+    c=${c// cthelperd.toml/ $W\/cthelperd.toml}
+    log "quick start: $c"
+    if [[ $c == *'&' ]]; then
+      start_bg "${c%&}"
+      wait_serving "the quick start's run"
+    else
+      : >"$RULESET_STATE.dirty"
+      eval "$c" >>"$RES/unit.log" 2>&1 || { tail -n 20 "$RES/unit.log"; fail "quick start '$l' failed"; }
+    fi
+  done
+  [[ -n ${CTH_PID:-} ]] || fail "README.md's quick start does not start cthelperd in the background"
+else
+  run_unit ExecStartPre
+  start=$(unit_lines ExecStart)
+  [[ $(wc -l <<<"$start") == 1 && -n $start ]] || fail "the unit has not exactly one ExecStart"
+  unit_cmd "$start"; c=$CMD
+  log "ExecStart: $c"
+  start_bg "$c"
+  wait_serving "the unit's ExecStart"
+  # Type=notify: systemd runs ExecStartPost after READY=1, which follows the registration and the
+  # queues; here: once a queue is bound.
+  run_unit ExecStartPost
+fi
+command nft list table inet cthelperd >"$RES/table.txt" 2>&1 || fail "no table inet cthelperd after the start"
 nfct helper list >"$RES/nfct-helpers.txt" 2>&1
 log "lab and helper ready"
 echo "${EPOCHREALTIME/./}" >"$RES/ready_us"
@@ -170,9 +211,14 @@ transfer() { # $1: label
   grep '^curl:' "$RES/client-$1.log" | tail -n 1
   return 1
 }
-transfer start || fail "active FTP on port $PORT2 failed through the NAT router: the unit's ruleset does not help $PORT2"
+transfer start || fail "active FTP on port $PORT2 failed through the NAT router: the loaded ruleset does not help $PORT2"
 grep -q "PORT ${RTR_S//./,}," "$RES/vsftpd.log" || fail "the PORT reaching the server on $PORT2 is not the router's address"
 log "active FTP on $PORT2 ok (PORT rewritten to the router's address)"
+if [[ $CASE == quickstart ]]; then
+  tftp_unloaded || fail "nf_conntrack_tftp was loaded during the scenario"
+  kmod_loaded nf_conntrack_ftp && fail "the kernel's nf_conntrack_ftp was loaded"
+  pass "README's quick start: tftp disabled → nf_conntrack_tftp not loaded; ftp on $PORT2 helped"
+fi
 
 # An nftables reload that starts with `flush ruleset` (Debian's /etc/nftables.conf): the table goes.
 { echo "flush ruleset"; printf 'include "%s"\n' "${RULESET_FILES[@]}"; } >"$W/nftables.conf"
