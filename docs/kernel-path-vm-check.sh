@@ -19,7 +19,7 @@ net_setup masq || { echo "net setup failed"; exit 1; }
 
 cat >"$W/cth.toml" <<EOF
 [daemon]
-metrics = "127.0.0.1:9464"
+metrics = "127.0.0.1:9469"
 EOF
 start() {
   RUST_LOG=debug "$CTH" --config "$W/cth.toml" run >>"$W/cth.log" 2>&1 &
@@ -68,7 +68,7 @@ transfer() { # $1 = tag
   return $(( rc != 0 || same != 0 ))
 }
 
-step "start cthelperd (default helpers, metrics on 127.0.0.1:9464)"
+step "start cthelperd (default helpers, metrics on 127.0.0.1:9469)"
 start || exit 1
 nft -f "$REPO/nft/cthelperd.nft" || echo "FAIL: loading nft/cthelperd.nft"
 nft list table inet cthelperd
@@ -96,9 +96,9 @@ sleep 2; conntrack -L expect 2>&1; wait $PYPID
 
 
 step "metrics"
-curl -s http://127.0.0.1:9464/metrics | grep -E '^cthelperd_' | sort
-check "metrics count edited verdicts" "curl -s http://127.0.0.1:9464/metrics | grep -q 'cthelperd_verdicts_total{verdict=\"accept\",kind=\"edited\"}'"
-check "metrics count expectations" "curl -s http://127.0.0.1:9464/metrics | grep -q 'cthelperd_expectations_total{helper=\"ftp\",path=\"ctnetlink\",result=\"created\"}'"
+curl -s http://127.0.0.1:9469/metrics | grep -E '^cthelperd_' | sort
+check "metrics count edited verdicts" "curl -s http://127.0.0.1:9469/metrics | grep -q 'cthelperd_verdicts_total{verdict=\"accept\",kind=\"edited\"}'"
+check "metrics count expectations" "curl -s http://127.0.0.1:9469/metrics | grep -q 'cthelperd_expectations_total{helper=\"ftp\",path=\"ctnetlink\",result=\"created\"}'"
 
 step "SIGTERM: clean exit, registration stays while the ruleset references it"
 kill -TERM $PID; wait $PID; rc=$?

@@ -18,7 +18,7 @@
 
 use anyhow::{bail, Context, Result};
 use helpers::registry::{self, HelperInfo};
-use helpers::{ExpectPolicy, ParamKind, ParamValue, Params};
+use helpers::{ExpectPolicy, ParamKind, ParamValue, Params, PolicyField};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -141,15 +141,24 @@ impl Config {
         };
         let raw: RawConfig = toml::from_str(text).map_err(syntax)?;
         let doc = DeTable::parse(text).map_err(syntax)?;
+        let top = doc.get_ref();
         let mut cfg = Config {
             daemon: raw.daemon,
             ..Config::default()
         };
-        let helpers = doc
-            .get_ref()
+        if let Err(e) = check_metrics(&cfg.daemon.metrics) {
+            let line = table_key(top, "daemon", "metrics")
+                .map(|sp| line_of(text, sp.start))
+                .unwrap_or(0);
+            bail!("line {line}: [daemon] {e}");
+        }
+        let helpers = top
             .iter()
             .find(|(k, _)| k.get_ref() == "helper")
             .and_then(|(_, v)| v.get_ref().as_table());
+        // The line each enabled helper's ports were given on (its table's
+        // line when they are the defaults), for port conflicts.
+        let mut ports_line: BTreeMap<&str, usize> = BTreeMap::new();
         for (name, table) in helpers.into_iter().flatten() {
             let Some(hc) = cfg
                 .helpers
@@ -169,8 +178,10 @@ impl Config {
                     hc.info.name
                 );
             };
+            ports_line.insert(hc.info.name, line_of(text, name.span().start));
+            let mut seen = Seen::default();
             // Parameters first: a helper may derive its policies from them
-            // (IRC); an explicit `policy` table then overrides.
+            // (IRC); the policy table is the same setting (checked below).
             for pass in [false, true] {
                 if pass {
                     hc.policies = hc.info.policies_for(&hc.params);
@@ -179,24 +190,136 @@ impl Config {
                     .iter()
                     .filter(|(k, _)| (k.get_ref() == "policy") == pass)
                 {
-                    apply_key(hc, key.get_ref(), value).map_err(|(span, e)| {
-                        let line = line_of(text, span.unwrap_or(value.span()).start);
-                        anyhow::anyhow!("line {line}: helper {}: {e}", hc.info.name)
-                    })?;
+                    let line = line_of(text, key.span().start);
+                    apply_key(hc, key.get_ref(), value, line, &mut seen, text).map_err(
+                        |(span, e)| {
+                            let line = line_of(text, span.unwrap_or(value.span()).start);
+                            anyhow::anyhow!("line {line}: helper {}: {e}", hc.info.name)
+                        },
+                    )?;
                 }
             }
+            one_setting(hc, &seen)?;
+            if let Some(l) = seen.ports {
+                ports_line.insert(hc.info.name, l);
+            }
         }
-        let mut seen: BTreeMap<(u16, &str), &str> = BTreeMap::new();
+        let mut taken: BTreeMap<(u16, &str), &str> = BTreeMap::new();
+        let where_ = |name: &str| match ports_line.get(name) {
+            Some(l) => format!("line {l}"),
+            None => "its default".to_string(),
+        };
         for h in cfg.helpers.iter().filter(|h| h.enabled) {
             for &p in &h.ports {
                 for l4 in h.info.l4 {
-                    if let Some(other) = seen.insert((p, l4.name()), h.info.name) {
-                        bail!("port {l4}/{p} is given to both {other} and {}", h.info.name);
+                    if let Some(other) = taken.insert((p, l4.name()), h.info.name) {
+                        let line = ports_line.get(h.info.name).copied().unwrap_or(0);
+                        bail!(
+                            "line {line}: port {l4}/{p} of helper {} is given to {other} already ({})",
+                            h.info.name,
+                            where_(other)
+                        );
                     }
                 }
             }
         }
         Ok(cfg)
+    }
+
+    /// The whole configuration as a file that gives it: every key, defaults
+    /// included, with what each means; [`Config::parse`] of it is `self`.
+    pub fn to_toml(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        let d = &self.daemon;
+        let _ = writeln!(s, "[daemon]");
+        let kv = |s: &mut String, k: &str, v: String, help: &str| {
+            let line = format!("{k} = {v}");
+            let _ = writeln!(s, "{line:<28} # {help}");
+        };
+        kv(
+            &mut s,
+            "queue_maxlen",
+            d.queue_maxlen.to_string(),
+            "NFQUEUE length",
+        );
+        kv(
+            &mut s,
+            "hold_bytes",
+            d.hold_bytes.to_string(),
+            "most bytes held per flow direction for a message split over segments",
+        );
+        kv(
+            &mut s,
+            "hold_ms",
+            d.hold_ms.to_string(),
+            "longest a held segment waits, milliseconds",
+        );
+        kv(
+            &mut s,
+            "metrics",
+            toml::Value::from(d.metrics.as_str()).to_string(),
+            "HOST:PORT of the Prometheus /metrics endpoint; \"\": none",
+        );
+        for h in &self.helpers {
+            let i = h.info;
+            let head = format!("[helper.{}]", i.name);
+            let _ = writeln!(s, "\n{head:<28} # {}", i.summary);
+            kv(
+                &mut s,
+                "enabled",
+                h.enabled.to_string(),
+                "false: the helper is off",
+            );
+            if h.ports.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "# no ports: it serves only connections other helpers expect"
+                );
+            } else {
+                let p: Vec<String> = h.ports.iter().map(u16::to_string).collect();
+                kv(
+                    &mut s,
+                    "ports",
+                    format!("[{}]", p.join(", ")),
+                    &format!("{} ports", i.l4_names()),
+                );
+            }
+            kv(&mut s, "queue", h.queue.to_string(), "its NFQUEUE number");
+            kv(
+                &mut s,
+                "queues",
+                h.queues.to_string(),
+                "queues bound from `queue` on",
+            );
+            for (k, v) in h.params.iter() {
+                let help = i.params.iter().find(|p| p.name == k).map_or("", |p| p.help);
+                kv(&mut s, k, v.to_string(), help);
+            }
+            for (n, p) in h.policies.iter().enumerate() {
+                let _ = writeln!(s, "[helper.{}.policy.{}]", i.name, p.name);
+                let same = |f| {
+                    i.policy_param(n, f)
+                        .map_or(String::new(), |p| format!(" (= {}: one setting)", p.name))
+                };
+                kv(
+                    &mut s,
+                    "max_expected",
+                    p.max_expected.to_string(),
+                    &format!(
+                        "most pending expectations of this class per connection, 0: no limit{}",
+                        same(PolicyField::MaxExpected)
+                    ),
+                );
+                kv(
+                    &mut s,
+                    "timeout",
+                    p.timeout.to_string(),
+                    &format!("seconds an expectation lives{}", same(PolicyField::Timeout)),
+                );
+            }
+        }
+        s
     }
 
     pub fn helper(&self, name: &str) -> Option<&HelperConfig> {
@@ -205,6 +328,110 @@ impl Config {
     pub fn enabled(&self) -> impl Iterator<Item = &HelperConfig> {
         self.helpers.iter().filter(|h| h.enabled)
     }
+}
+
+/// `[daemon] metrics`: empty (none) or `HOST:PORT` as `run` binds it —
+/// `127.0.0.1:9469`, `[::1]:9469`, `localhost:9469`.
+fn check_metrics(m: &str) -> Result<(), String> {
+    if m.is_empty() {
+        return Ok(());
+    }
+    let bad = || {
+        format!(
+            "metrics = {m:?} is not HOST:PORT (e.g. \"127.0.0.1:{}\" or \"[::1]:{}\"; \"\" for none)",
+            METRICS_PORT, METRICS_PORT
+        )
+    };
+    let (host, port) = m.rsplit_once(':').ok_or_else(bad)?;
+    port.parse::<u16>().map_err(|_| bad())?;
+    let ok = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+        None => {
+            !host.is_empty()
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_')
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(bad())
+    }
+}
+
+/// The default port of the metrics endpoint in examples (README, docs).
+pub const METRICS_PORT: u16 = 9469;
+
+/// The span of `[table] key`'s value, if the file has it.
+fn table_key(top: &DeTable<'_>, table: &str, key: &str) -> Option<std::ops::Range<usize>> {
+    let (_, t) = top.iter().find(|(k, _)| k.get_ref() == table)?;
+    let (_, v) = t
+        .get_ref()
+        .as_table()?
+        .iter()
+        .find(|(k, _)| k.get_ref() == key)?;
+    Some(v.span())
+}
+
+/// What a helper's table set explicitly, with lines.
+#[derive(Default)]
+struct Seen {
+    ports: Option<usize>,
+    /// Parameters: name → line.
+    params: BTreeMap<&'static str, usize>,
+    /// Policy fields: (class, field, value, line).
+    policy: Vec<(usize, PolicyField, u32, usize)>,
+}
+
+/// A policy that comes from the helper's parameters (IRC: `max_dcc_channels`
+/// is the `irc` class's `max_expected`, `dcc_timeout` its timeout) is one
+/// setting with them: given in the policy table alone it sets the
+/// parameter too; given in both, the two must agree.
+fn one_setting(hc: &mut HelperConfig, seen: &Seen) -> Result<()> {
+    for &(class, field, value, line) in &seen.policy {
+        let Some(spec) = hc.info.policy_param(class, field) else {
+            continue;
+        };
+        let pol = hc
+            .policies
+            .get(class)
+            .map(|p| p.name.clone())
+            .unwrap_or_default();
+        let what = format!(
+            "[helper.{}.policy.{pol}] {} = {value}",
+            hc.info.name,
+            field.key()
+        );
+        match seen.params.get(spec.name) {
+            Some(&pline) => {
+                let set = hc
+                    .params
+                    .iter()
+                    .find(|(k, _)| *k == spec.name)
+                    .map(|(_, v)| v);
+                if set != Some(ParamValue::U32(value)) {
+                    bail!(
+                        "line {line}: helper {}: {what} contradicts {} = {} (line {pline}): they are one setting; give one of them",
+                        hc.info.name,
+                        spec.name,
+                        set.map_or(String::new(), |v| v.to_string())
+                    );
+                }
+            }
+            None => hc
+                .params
+                .set(hc.info.params, spec.name, ParamValue::U32(value))
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "line {line}: helper {}: {what} sets {}: {e}",
+                        hc.info.name,
+                        spec.name
+                    )
+                })?,
+        }
+    }
+    Ok(())
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -233,6 +460,9 @@ fn apply_key(
     hc: &mut HelperConfig,
     key: &str,
     value: &Spanned<DeValue<'_>>,
+    line: usize,
+    seen: &mut Seen,
+    text: &str,
 ) -> Result<(), KeyError> {
     let v = value.get_ref();
     let here = |m: &str| (Some(value.span()), m.to_string());
@@ -248,10 +478,15 @@ fn apply_key(
                 .ok_or_else(|| here("`ports` takes a list of port numbers"))?;
             let mut ports = Vec::new();
             for p in list.iter() {
-                let n = as_u32(p, "a port", 65535)?;
-                if n == 0 {
-                    return Err((Some(p.span()), "port 0 is not a port".into()));
-                }
+                let n = as_u32(p, "a port", 65535)
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| {
+                        (
+                            Some(p.span()),
+                            "a port must be between 1 and 65535".to_string(),
+                        )
+                    })?;
                 ports.push(n as u16);
             }
             if ports.is_empty() {
@@ -260,6 +495,7 @@ fn apply_key(
                 ));
             }
             hc.ports = ports;
+            seen.ports = Some(line);
         }
         "queue" => hc.queue = as_u32(value, "`queue`", 65535)? as u16,
         "queues" => {
@@ -274,6 +510,7 @@ fn apply_key(
                 .as_table()
                 .ok_or_else(|| here("`policy` takes one table per expectation class"))?;
             for (class, body) in classes {
+                let idx = hc.policies.iter().position(|p| p.name == *class.get_ref());
                 let known = hc
                     .info
                     .policies
@@ -301,14 +538,24 @@ fn apply_key(
                     )
                 })?;
                 for (k, val) in body {
-                    match k.get_ref().as_ref() {
+                    let (field, n) = match k.get_ref().as_ref() {
                         "max_expected" => {
-                            pol.max_expected = as_u32(val, "`max_expected`", MAX_EXPECTED_LIMIT)?
+                            let n = as_u32(val, "`max_expected`", MAX_EXPECTED_LIMIT)?;
+                            pol.max_expected = n;
+                            (PolicyField::MaxExpected, n)
                         }
-                        "timeout" => pol.timeout = as_u32(val, "`timeout`", u32::MAX)?,
+                        "timeout" => {
+                            let n = as_u32(val, "`timeout`", u32::MAX)?;
+                            pol.timeout = n;
+                            (PolicyField::Timeout, n)
+                        }
                         other => {
                             return Err((Some(k.span()), format!("unknown policy key `{other}`")))
                         }
+                    };
+                    if let Some(i) = idx {
+                        seen.policy
+                            .push((i, field, n, line_of(text, k.span().start)));
                     }
                 }
             }
@@ -332,6 +579,7 @@ fn apply_key(
             hc.params
                 .set(hc.info.params, param, pv)
                 .map_err(|e| here(&e))?;
+            seen.params.insert(spec.name, line);
         }
     }
     Ok(())
@@ -382,17 +630,118 @@ mod tests {
     }
 
     #[test]
-    fn irc_policy_follows_its_parameters_unless_overridden() {
+    fn irc_policy_and_parameters_are_one_setting() {
         let c = Config::parse("[helper.irc]\nmax_dcc_channels = 3\ndcc_timeout = 60\n").unwrap();
         let p = &c.helper("irc").unwrap().policies[0];
         assert_eq!((p.max_expected, p.timeout), (3, 60));
-        // The policy table wins, whatever the key order.
+        // The policy table alone sets the parameter too, whatever the key
+        // order.
         let c = Config::parse(
             "[helper.irc.policy.irc]\ntimeout = 10\n[helper.irc]\nmax_dcc_channels = 2\n",
         );
         let c = c.unwrap();
-        let p = &c.helper("irc").unwrap().policies[0];
+        let irc = c.helper("irc").unwrap();
+        let p = &irc.policies[0];
         assert_eq!((p.max_expected, p.timeout), (2, 10));
+        assert_eq!(irc.params.get(helpers::irc::DCC_TIMEOUT), 10);
+        assert_eq!(irc.params.get(helpers::irc::MAX_DCC_CHANNELS), 2);
+        // Both, agreeing: fine.
+        Config::parse(
+            "[helper.irc]\nmax_dcc_channels = 5\n[helper.irc.policy.irc]\nmax_expected = 5\n",
+        )
+        .unwrap();
+        // Both, contradicting: an error naming both, with their lines.
+        let e = Config::parse(
+            "[helper.irc]\nmax_dcc_channels = 3\n\n[helper.irc.policy.irc]\nmax_expected = 5\n",
+        )
+        .unwrap_err();
+        let e = format!("{e:#}");
+        assert!(e.starts_with("line 5: helper irc: "), "{e}");
+        assert!(
+            e.contains("[helper.irc.policy.irc] max_expected = 5"),
+            "{e}"
+        );
+        assert!(e.contains("max_dcc_channels = 3 (line 2)"), "{e}");
+        assert!(e.contains("one setting"), "{e}");
+        // A policy value the parameter cannot take.
+        let e = Config::parse("[helper.irc.policy.irc]\nmax_expected = 0\n").unwrap_err();
+        assert!(format!("{e:#}").contains("max_dcc_channels"), "{e:#}");
+        // Other helpers' policies are their own.
+        let c = Config::parse("[helper.ftp.policy.ftp]\nmax_expected = 3\n").unwrap();
+        assert_eq!(c.helper("ftp").unwrap().policies[0].max_expected, 3);
+    }
+
+    #[test]
+    fn metrics_is_host_port() {
+        for ok in [
+            "",
+            "127.0.0.1:9469",
+            "[::1]:9469",
+            "localhost:9469",
+            "0.0.0.0:0",
+        ] {
+            let c = Config::parse(&format!("[daemon]\nmetrics = {ok:?}\n")).unwrap();
+            assert_eq!(c.daemon.metrics, ok);
+        }
+        for bad in [
+            "localhost",
+            "127.0.0.1",
+            "::1:9469",
+            ":9469",
+            "host:70000",
+            "a b:1",
+        ] {
+            let e = Config::parse(&format!("[daemon]\nqueue_maxlen = 9\nmetrics = {bad:?}\n"))
+                .unwrap_err();
+            let e = format!("{e:#}");
+            assert!(e.starts_with("line 3: [daemon] metrics = "), "{bad}: {e}");
+            assert!(e.contains("HOST:PORT"), "{e}");
+        }
+    }
+
+    #[test]
+    fn port_errors() {
+        // A conflict names the line of the ports that conflict, and the
+        // other helper's.
+        let e =
+            Config::parse("[helper.sip]\n\nports = [5060]\n[helper.irc]\nports = [6667, 5060]\n")
+                .unwrap_err();
+        let e = format!("{e:#}");
+        assert!(e.starts_with("line 5: port tcp/5060 of helper irc"), "{e}");
+        assert!(e.contains("sip already (line 3)"), "{e}");
+        let e = Config::parse("[helper.irc]\nports = [21]\n").unwrap_err();
+        let e = format!("{e:#}");
+        assert!(e.starts_with("line 2: port tcp/21 of helper irc"), "{e}");
+        assert!(e.contains("ftp already (its default)"), "{e}");
+        // Out of range, 0 included: one message.
+        for p in ["0", "65536", "70000", "-1"] {
+            let e = Config::parse(&format!("[helper.ftp]\nports = [21, {p}]\n")).unwrap_err();
+            assert_eq!(
+                format!("{e:#}"),
+                "line 2: helper ftp: a port must be between 1 and 65535",
+                "{p}"
+            );
+        }
+    }
+
+    /// check-config's output is a file that gives the same configuration.
+    #[test]
+    fn to_toml_gives_the_same_configuration() {
+        let readme = include_str!("../README.md");
+        let start = readme.find("```toml\n").unwrap() + 8;
+        let len = readme[start..].find("```").unwrap();
+        for text in [
+            "",
+            &readme[start..start + len],
+            "[daemon]\nmetrics = \"[::1]:9469\"\nhold_ms = 7\n[helper.sip]\nenabled = false\nports = [5060, 5080]\n",
+            "[helper.irc.policy.irc]\nmax_expected = 2\n[helper.ftp]\nqueue = 9\nqueues = 2\n",
+        ] {
+            let c = Config::parse(text).unwrap();
+            let t = c.to_toml();
+            assert!(t.starts_with("[daemon]\nqueue_maxlen = "), "{t}");
+            assert_eq!(Config::parse(&t).unwrap(), c, "{t}");
+            assert_eq!(Config::parse(&t).unwrap().to_toml(), t);
+        }
     }
 
     #[test]

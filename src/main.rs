@@ -35,10 +35,11 @@ enum Cmd {
     Helpers,
     /// Print the nft ruleset that attaches the configured helpers to their ports.
     Nft,
-    /// Check a configuration file and print the effective configuration.
+    /// Check a configuration file and print the whole effective
+    /// configuration (as a file that gives it).
     CheckConfig {
-        /// The file to check.
-        file: PathBuf,
+        /// The file to check (or give it with --config).
+        file: Option<PathBuf>,
     },
 }
 
@@ -81,8 +82,19 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::CheckConfig { file } => {
+            let file = match (cli.config, file) {
+                (Some(c), Some(f)) => anyhow::bail!(
+                    "check-config {} and --config {}: check-config checks one file; give it once",
+                    f.display(),
+                    c.display()
+                ),
+                (Some(f), None) | (None, Some(f)) => f,
+                (None, None) => {
+                    anyhow::bail!("check-config needs a FILE (or --config FILE)")
+                }
+            };
             let cfg = config::Config::load(&file)?;
-            print!("{}", describe(&cfg));
+            print!("{}", cfg.to_toml());
             Ok(ExitCode::SUCCESS)
         }
     }

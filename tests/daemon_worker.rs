@@ -58,8 +58,14 @@ struct Kernel {
 }
 
 /// A verdict as the kernel applied it: frame, L3 before, L3 sent (None:
-/// unchanged), dropped.
-type Applied = (u64, Vec<u8>, Option<Vec<u8>>, bool);
+/// unchanged), dropped, the helper of the packet's connection.
+type Applied = (
+    u64,
+    Vec<u8>,
+    Option<Vec<u8>>,
+    bool,
+    Option<&'static helpers::HelperInfo>,
+);
 
 impl Kernel {
     fn env(&mut self, master: usize) -> TableEnv<'_> {
@@ -72,6 +78,7 @@ impl Kernel {
             master,
             follow,
             policies: &self.policies[helper],
+            info: self.model.infos.get(helper).copied(),
             now_ns: self.now_ns,
             frame: self.frame,
             events: Vec::new(),
@@ -123,8 +130,11 @@ impl Kernel {
             }
         }
         let sent = a.get(NFQA_PAYLOAD).map(|p| p.data.to_vec());
+        let info = self.model.flows[fi]
+            .helper
+            .and_then(|h| self.model.infos.get(h).copied());
         self.verdicts
-            .push_back((frame, before, sent, verdict == NF_DROP));
+            .push_back((frame, before, sent, verdict == NF_DROP, info));
     }
 
     fn ctnetlink(&mut self, m: &NfMsg, flags: u16) -> Result<Vec<NfMsg>, NlError> {
@@ -274,7 +284,9 @@ struct Decided {
     expectations: Vec<Value>,
 }
 
-fn exp_json(e: &Expectation) -> Value {
+/// An expectation as replay's JSON has it (`info`: the helper of its
+/// master, whose classes name it).
+fn exp_json(e: &Expectation, info: Option<&helpers::HelperInfo>) -> Value {
     json!({
         "proto": e.proto.name(),
         "src": match e.src {
@@ -286,6 +298,7 @@ fn exp_json(e: &Expectation) -> Value {
         "sport": e.sport,
         "dport": e.dport,
         "class": e.class,
+        "class_name": info.and_then(|i| i.class_name(e.class)),
         "flags": e.flags.0,
         "helper": e.helper,
         "nat": e.nat.map(|n| json!({"dir": n.dir.name(), "addr": n.saved_addr.to_string(), "port": n.saved_port})),
@@ -392,7 +405,9 @@ fn run(g: &Golden) -> Vec<Decided> {
         let mut k = k.0.borrow_mut();
         let mut d = Decided::default();
         let verdicts: Vec<_> = k.verdicts.drain(..).collect();
-        for (frame, before, sent, drop) in &verdicts {
+        let mut info = None;
+        for (frame, before, sent, drop, i) in &verdicts {
+            info = *i;
             let lay = cthelperd::flow::wire::parse(before).unwrap();
             d.frames.push(*frame);
             d.before.extend_from_slice(lay.payload(before));
@@ -406,7 +421,10 @@ fn run(g: &Golden) -> Vec<Decided> {
             d.drop |= *drop;
         }
         if !verdicts.is_empty() {
-            d.expectations = std::mem::take(&mut k.made).iter().map(exp_json).collect();
+            d.expectations = std::mem::take(&mut k.made)
+                .iter()
+                .map(|e| exp_json(e, info))
+                .collect();
             k.deleted.clear();
             out.push(d);
         }

@@ -1,44 +1,58 @@
-//! `cthelperd run` on a kernel without nfnetlink_cthelper (the dev/CI
-//! kernel): exit non-zero with exactly one line that names what is missing
-//! and what to do. Runs only where that is the case (known from
-//! /proc/config.gz) and as root (otherwise the kernel would answer EPERM).
+//! `cthelperd run` on a kernel that lacks something it needs (the dev/CI
+//! kernel lacks nfnetlink_cthelper and the NFQUEUE conntrack glue): exit 1
+//! with exactly one line that names everything missing at once — and
+//! nothing present — and what to do. What the kernel has is read from
+//! /proc/config.gz; runs only as root (otherwise the kernel answers EPERM)
+//! and where something is missing.
 
 use std::process::Command;
 
-const LINE: &str = "cthelperd: kernel lacks nfnetlink_cthelper (CONFIG_NF_CT_NETLINK_HELPER): modprobe nfnetlink_cthelper or use a kernel built with it";
+/// What run needs: the name in the line and the kernel option. Not nft's
+/// `queue` expression (the helper hook queues, not a rule).
+const NEEDS: &[(&str, &str)] = &[
+    ("nfnetlink_cthelper", "CONFIG_NF_CT_NETLINK_HELPER"),
+    ("nfnetlink_queue", "CONFIG_NETFILTER_NETLINK_QUEUE"),
+    (
+        "the NFQUEUE conntrack glue",
+        "CONFIG_NETFILTER_NETLINK_GLUE_CT",
+    ),
+    ("ctnetlink", "CONFIG_NF_CT_NETLINK"),
+];
 
-/// Some(reason) when this kernel is not the case under test.
-fn skip_reason() -> Option<String> {
+/// The options of NEEDS this kernel lacks, or why the test cannot tell.
+fn missing() -> Result<Vec<(&'static str, &'static str)>, String> {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
-        return Some("not root".into());
-    }
-    if std::path::Path::new("/sys/module/nfnetlink_cthelper").exists() {
-        return Some("nfnetlink_cthelper is loaded".into());
+        return Err("not root".into());
     }
     let out = Command::new("sh")
         .args(["-c", "zcat /proc/config.gz"])
         .output()
-        .ok()?;
+        .map_err(|e| e.to_string())?;
     if !out.status.success() || out.stdout.is_empty() {
-        return Some("no /proc/config.gz to tell what the kernel has".into());
+        return Err("no /proc/config.gz to tell what the kernel has".into());
     }
     let cfg = String::from_utf8_lossy(&out.stdout);
-    if cfg
-        .lines()
-        .any(|l| l == "CONFIG_NF_CT_NETLINK_HELPER=y" || l == "CONFIG_NF_CT_NETLINK_HELPER=m")
-    {
-        return Some("the kernel has CONFIG_NF_CT_NETLINK_HELPER".into());
-    }
-    None
+    let has = |o: &str| {
+        cfg.lines()
+            .any(|l| l == format!("{o}=y") || l == format!("{o}=m"))
+    };
+    Ok(NEEDS.iter().copied().filter(|(_, o)| !has(o)).collect())
 }
 
 #[test]
-fn run_without_cthelper_says_one_line() {
-    if let Some(why) = skip_reason() {
-        eprintln!("skipped: {why}");
-        return;
-    }
+fn run_names_everything_missing_in_one_line() {
+    let missing = match missing() {
+        Ok(m) if m.is_empty() => {
+            eprintln!("skipped: this kernel has everything cthelperd needs");
+            return;
+        }
+        Ok(m) => m,
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            return;
+        }
+    };
     let out = Command::new(env!("CARGO_BIN_EXE_cthelperd"))
         .arg("run")
         .env_remove("RUST_LOG")
@@ -47,6 +61,22 @@ fn run_without_cthelper_says_one_line() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
-    assert_eq!(stderr.lines().collect::<Vec<_>>(), vec![LINE]);
     assert!(out.stdout.is_empty());
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    let line = lines[0];
+    assert!(line.starts_with("cthelperd: kernel lacks "), "{line}");
+    for (name, opt) in NEEDS {
+        let named = line.contains(&format!("{name} ({opt})"));
+        let lacks = missing.iter().any(|(_, o)| o == opt);
+        assert_eq!(
+            named, lacks,
+            "{name} ({opt}): missing {lacks}, named {named}: {line}"
+        );
+    }
+    assert!(line.contains(": modprobe "), "{line}");
+    assert!(
+        !line.contains("queue expression") && !line.contains("nft_queue"),
+        "{line}"
+    );
 }

@@ -84,3 +84,44 @@ fn hex(s: &str) -> Vec<u8> {
         .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
         .collect()
 }
+
+/// The default policy is the kernel's `amanda_exp_policy` of kernels that
+/// know STATE streams (max_expected 4, timeout 180 — Debian's 6.1 module;
+/// older kernels, without STATE, had 3): a reply with all four streams gets
+/// four expectations and evicts none.
+#[test]
+fn four_streams_fit_the_default_policy() {
+    use support::{Capture, Link};
+    let info = &helpers::amanda::INFO;
+    assert_eq!(info.policies, &[("amanda", 4, 180)]);
+    let mut cap = Capture::new(Link::Raw);
+    let (s, c) = (("198.51.100.50", 850), ("10.0.1.5", 10080));
+    cap.udp(
+        s,
+        c,
+        b"Amanda 2.6 REQ HANDLE 000-00000000 SEQ 1\nSERVICE sendbackup\n",
+    );
+    cap.udp(
+        c,
+        s,
+        b"Amanda 2.6 REP HANDLE 000-00000000 SEQ 1\nCONNECT DATA 50010 MESG 50011 INDEX 50012 STATE 50013\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("four.pcap");
+    std::fs::write(&p, cap.pcap()).unwrap();
+    let (ok, out, err) = support::replay(&[p.to_str().unwrap(), "--format", "json"]);
+    assert!(ok, "{err}");
+    let recs: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(recs.len(), 1, "{out}");
+    let ports: Vec<u64> = recs[0]["expectations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["dport"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ports, [50010, 50011, 50012, 50013]);
+    assert!(!out.contains("expect_evicted"), "{out}");
+}

@@ -91,3 +91,44 @@ fn bad_arguments() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+/// `--write` never overwrites its input: not by the same path, a hard link
+/// or a symbolic link (one line, non-zero exit, the capture unchanged); a
+/// different file is written.
+#[test]
+fn write_refuses_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = support::fixtures_dir().join("ftp-active-v4.pcap");
+    let bytes = std::fs::read(&src).unwrap();
+    let cap = dir.path().join("x.pcap");
+    std::fs::write(&cap, &bytes).unwrap();
+    let hard = dir.path().join("hard.pcap");
+    std::fs::hard_link(&cap, &hard).unwrap();
+    let soft = dir.path().join("soft.pcap");
+    std::os::unix::fs::symlink(&cap, &soft).unwrap();
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let dotted = sub.join("../x.pcap");
+    for out in [&cap, &hard, &soft, &dotted] {
+        let (ok, stdout, err) = replay(&[
+            cap.to_str().unwrap(),
+            "--snat",
+            "10.0.0.0/24=203.0.113.1",
+            "--write",
+            out.to_str().unwrap(),
+        ]);
+        assert!(!ok, "{}: {err}", out.display());
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("is the input capture"), "{err}");
+        assert!(stdout.is_empty(), "{stdout}");
+        assert_eq!(std::fs::read(&cap).unwrap(), bytes, "{}", out.display());
+    }
+    // Through a link the other way round: the input is the link.
+    let (ok, _, err) = replay(&[soft.to_str().unwrap(), "--write", cap.to_str().unwrap()]);
+    assert!(!ok && err.contains("is the input capture"), "{err}");
+    let other = dir.path().join("out.pcapng");
+    let (ok, _, err) = replay(&[cap.to_str().unwrap(), "--write", other.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(std::fs::metadata(&other).unwrap().len() > 0);
+    assert_eq!(std::fs::read(&cap).unwrap(), bytes);
+}

@@ -353,3 +353,63 @@ fn shared_sip_captures_behind_snat() {
     }
     assert!(total > 0);
 }
+
+/// SIP_DTMF2.cap: the 200s answer with media at an address that is not the
+/// signalling peer's, so with the default `sip_direct_media` the helper
+/// expects nothing for them — and says why: a `withheld` event that names
+/// the parameter, in JSON and in the text. With `sip_direct_media = false`
+/// the same answers are expected and nothing is withheld.
+#[test]
+fn withheld_media_names_its_parameter() {
+    let Some(d) = shared() else { return };
+    let f = d.join("sip/SIP_DTMF2.cap");
+    if !f.exists() {
+        eprintln!("skipped: SIP_DTMF2.cap not in ../shared/pcaps/sip");
+        return;
+    }
+    let recs = run(&f, &[]);
+    let withheld: Vec<&serde_json::Value> = recs
+        .iter()
+        .flat_map(|r| r["events"].as_array().into_iter().flatten())
+        .filter(|e| e["reason"] == "withheld")
+        .collect();
+    assert!(!withheld.is_empty(), "no withheld event: {recs:?}");
+    for e in &withheld {
+        assert_eq!(e["param"], "sip_direct_media", "{e}");
+        assert!(
+            e["detail"]
+                .as_str()
+                .unwrap()
+                .contains("is not the sender's"),
+            "{e}"
+        );
+    }
+    let (ok, out, _) = replay(&[f.to_str().unwrap()]);
+    assert!(ok);
+    assert!(
+        out.contains("  event withheld (sip_direct_media): "),
+        "{out}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, "[helper.sip]\nsip_direct_media = false\n").unwrap();
+    let mut a = vec![
+        "--config".to_string(),
+        cfg.to_str().unwrap().to_string(),
+        "replay".to_string(),
+        f.to_str().unwrap().to_string(),
+        "--format".to_string(),
+        "json".to_string(),
+    ];
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cthelperd"))
+        .args(a.drain(..))
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let loose: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("\"withheld\""));
+    assert!(media_count(&loose) > media_count(&recs));
+}

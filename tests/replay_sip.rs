@@ -176,3 +176,94 @@ fn hex(s: &str) -> Vec<u8> {
         .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
         .collect()
 }
+
+/// SIP over TCP keeps the unfinished tail after a complete message (issue
+/// 16 item 4): an OPTIONS and the start of an INVITE in one segment, the
+/// rest of the INVITE (its SDP) in the next. The INVITE's media is
+/// expected, nothing is `partial`, and the two segments are one message.
+#[test]
+fn unfinished_tail_after_a_complete_message() {
+    use support::sip::msg;
+    use support::{Capture, Link, Tcp};
+    let options = msg(
+        "OPTIONS sip:erin@198.51.100.2 SIP/2.0",
+        &[
+            "Via: SIP/2.0/TCP 10.0.0.8:40001;branch=z9hG4bKopt1",
+            "From: <sip:dave@198.51.100.2>;tag=o1",
+            "To: <sip:erin@198.51.100.2>",
+            "Call-ID: opt-1@10.0.0.8",
+            "CSeq: 1 OPTIONS",
+        ],
+        &[],
+    );
+    let invite = msg(
+        "INVITE sip:erin@198.51.100.2 SIP/2.0",
+        &[
+            "Via: SIP/2.0/TCP 10.0.0.8:40001;branch=z9hG4bKinv1",
+            "From: <sip:dave@198.51.100.2>;tag=i1",
+            "To: <sip:erin@198.51.100.2>",
+            "Call-ID: call-1@10.0.0.8",
+            "CSeq: 2 INVITE",
+            "Contact: <sip:dave@10.0.0.8:5060;transport=tcp>",
+        ],
+        &[
+            "v=0",
+            "o=dave 1 1 IN IP4 10.0.0.8",
+            "s=-",
+            "c=IN IP4 10.0.0.8",
+            "t=0 0",
+            "m=audio 41000 RTP/AVP 0",
+        ],
+    );
+    let cut = 40; // inside the INVITE's headers
+    let mut seg1 = options.clone();
+    seg1.extend_from_slice(&invite[..cut]);
+    let mut cap = Capture::new(Link::Raw);
+    let mut c = Tcp::new(("10.0.0.8", 40001), ("198.51.100.2", 5060), 1, 1);
+    c.handshake(&mut cap);
+    c.c2s_noack(&mut cap, &seg1);
+    c.c2s(&mut cap, &invite[cut..]);
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("tail.pcap");
+    std::fs::write(&p, cap.pcap()).unwrap();
+    for nat in [&[][..], &["--snat", "10.0.0.0/24=203.0.113.1"][..]] {
+        let mut a = vec![p.to_str().unwrap(), "--format", "json"];
+        a.extend_from_slice(nat);
+        let (ok, out, err) = support::replay(&a);
+        assert!(ok, "{err}");
+        let recs: Vec<serde_json::Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(recs.len(), 1, "{out}");
+        let r = &recs[0];
+        assert_eq!(r["segments"], serde_json::json!([4, 5]), "{r}");
+        let ports: Vec<u64> = r["expectations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["dport"].as_u64().unwrap())
+            .collect();
+        assert_eq!(ports, [41000, 41001], "{nat:?}: {r}");
+        assert!(!out.contains("\"partial\""), "{out}");
+        if !nat.is_empty() {
+            // The INVITE's SDP names the NAT address, the OPTIONS' Via too.
+            assert!(
+                r["edits"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|e| e["offset"].as_u64().unwrap() < options.len() as u64),
+                "{r}"
+            );
+            assert!(
+                r["expectations"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|e| e["dst"] == "203.0.113.1"),
+                "{r}"
+            );
+        }
+    }
+}

@@ -32,6 +32,15 @@
 //! change; UDP needs no sequence adjustment). A rewrite giving the same
 //! bytes is not emitted.
 //!
+//! # Policy
+//! One class, `amanda`: `max_expected` 4, `timeout` 180 s — the kernel's
+//! `amanda_exp_policy` since it reads STATE streams (checked in Debian's
+//! 6.1.0-57 `nf_conntrack_amanda.ko`: "STATE " among its search strings,
+//! `{4, 180}` at the start of its `.rodata`; upstream v6.12 alike). Older
+//! kernels, which search DATA, MESG and INDEX only, have 3 — one per stream
+//! they know, as 4 is one per stream here; with 3, a reply naming all four
+//! streams would evict its own DATA expectation.
+//!
 //! # master_timeout
 //! The kernel calls `nf_ct_refresh(ct, master_timeout * HZ)` on every
 //! reply packet, before anything else: replies from amandad may come late.

@@ -694,9 +694,9 @@ impl Ftp {
                     out.event(
                         Reason::Partial,
                         format!(
-                            "{} split over segments ({} bytes so far)",
+                            "{} split over segments ({} so far)",
                             kind.name(),
-                            rest.len()
+                            crate::text::count(rest.len() as u64, "byte")
                         ),
                     );
                     return Some(pos);

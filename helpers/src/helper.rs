@@ -10,7 +10,7 @@ use crate::conn::{ConnView, CtState, CtStatus, Dir, L4Proto};
 use crate::edit::Edit;
 use crate::event::{Event, Reason};
 use crate::expect::{ExpectChange, ExpectError, Expectation};
-use crate::params::{ExpectPolicy, ParamSpec, Params};
+use crate::params::{ExpectPolicy, ParamKind, ParamSpec, ParamValue, Params};
 use std::net::IpAddr;
 
 /// The kernel's limit on a helper's private data (NFCTH_PRIV_DATA_LEN ≤ 32,
@@ -274,5 +274,58 @@ impl HelperInfo {
     /// The name of expectation class `class`, if the helper has it.
     pub fn class_name(&self, class: u8) -> Option<&'static str> {
         self.policies.get(usize::from(class)).map(|p| p.0)
+    }
+    /// The parameter that sets `field` of the policy of class `class`, for
+    /// a helper whose policies come from its parameters (IRC's
+    /// `max_dcc_channels` is the `irc` class's `max_expected`): the one
+    /// whose change changes that field. `None`: the policy is set on its
+    /// own (or the helper has no such class).
+    pub fn policy_param(&self, class: usize, field: PolicyField) -> Option<&'static ParamSpec> {
+        let f = self.policies_from_params?;
+        let base = self.default_params();
+        let value = |p: &Params| f(p).get(class).map(|pol| field.of(pol));
+        let before = value(&base)?;
+        self.params.iter().find(|spec| {
+            let ParamKind::U32 { min, max } = spec.kind else {
+                return false;
+            };
+            let ParamValue::U32(d) = spec.default else {
+                return false;
+            };
+            let other = if d < max {
+                d + 1
+            } else {
+                d.saturating_sub(1).max(min)
+            };
+            let mut p = base.clone();
+            other != d
+                && p.set(self.params, spec.name, ParamValue::U32(other))
+                    .is_ok()
+                && value(&p) != Some(before)
+        })
+    }
+}
+
+/// A field of an [`ExpectPolicy`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyField {
+    MaxExpected,
+    Timeout,
+}
+
+impl PolicyField {
+    pub const ALL: [PolicyField; 2] = [PolicyField::MaxExpected, PolicyField::Timeout];
+    /// The key in a `[helper.NAME.policy.CLASS]` table.
+    pub const fn key(self) -> &'static str {
+        match self {
+            PolicyField::MaxExpected => "max_expected",
+            PolicyField::Timeout => "timeout",
+        }
+    }
+    pub fn of(self, p: &ExpectPolicy) -> u32 {
+        match self {
+            PolicyField::MaxExpected => p.max_expected,
+            PolicyField::Timeout => p.timeout,
+        }
     }
 }

@@ -536,8 +536,8 @@ impl Helper for Irc {
             out.event(
                 Reason::Partial,
                 format!(
-                    "DCC line split over segments ({} bytes so far)",
-                    pkt.payload.len().saturating_sub(at)
+                    "DCC line split over segments ({} so far)",
+                    crate::text::count(pkt.payload.len().saturating_sub(at) as u64, "byte")
                 ),
             );
         }
@@ -554,6 +554,21 @@ mod tests {
             [Found::Dcc(d)] => *d,
             other => panic!("{other:?}"),
         }
+    }
+
+    /// The policy's fields are the parameters (one setting): which
+    /// parameter sets which field.
+    #[test]
+    fn policy_fields_are_the_parameters() {
+        use crate::helper::PolicyField;
+        let name = |f| INFO.policy_param(0, f).map(|s| s.name);
+        assert_eq!(name(PolicyField::MaxExpected), Some("max_dcc_channels"));
+        assert_eq!(name(PolicyField::Timeout), Some("dcc_timeout"));
+        assert!(INFO.policy_param(1, PolicyField::Timeout).is_none());
+        // A helper whose policies are its own has no such parameter.
+        assert!(crate::ftp::INFO
+            .policy_param(0, PolicyField::MaxExpected)
+            .is_none());
     }
 
     #[test]

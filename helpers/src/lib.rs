@@ -56,6 +56,6 @@ pub use event::{Event, Reason};
 pub use expect::{
     ExpectChange, ExpectError, ExpectFlags, ExpectFn, ExpectNat, Expectation, SrcAddr,
 };
-pub use helper::{Env, Helper, HelperInfo, Outcome, Packet, PrivData, PRIV_DATA_MAX};
+pub use helper::{Env, Helper, HelperInfo, Outcome, Packet, PolicyField, PrivData, PRIV_DATA_MAX};
 pub use params::{ExpectPolicy, Param, ParamKind, ParamSpec, ParamValue, Params};
 pub use registry::REGISTRY;

@@ -15,6 +15,16 @@ impl fmt::Display for SockAddrText {
     }
 }
 
+/// `n` and a noun that agrees with it: `count(1, "segment")` is
+/// `1 segment`, `count(3, "segment")` is `3 segments` (regular plurals).
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Parses a run of ASCII decimal digits at the start of `s`.
 ///
 /// Returns the value and the number of bytes consumed, or `None` if there is
@@ -49,6 +59,13 @@ pub fn find_newline(s: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_agree() {
+        assert_eq!(count(0, "flow"), "0 flows");
+        assert_eq!(count(1, "flow"), "1 flow");
+        assert_eq!(count(2, "byte"), "2 bytes");
+    }
 
     #[test]
     fn decimal_bounds() {

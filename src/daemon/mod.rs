@@ -15,7 +15,7 @@ pub mod worker;
 use crate::config::Config;
 use crate::netlink::cthelper::{self, Listed, Registration};
 use crate::netlink::queue::QueueConfig;
-use crate::netlink::{NfSocket, NlError, AF_INET, AF_INET6};
+use crate::netlink::{NfMsg, NfSocket, NlError, AF_INET, AF_INET6};
 use anyhow::Result;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -46,8 +46,175 @@ fn fatal(s: impl Into<String>) -> anyhow::Error {
     Fatal(s.into()).into()
 }
 
-pub const MSG_NO_CTHELPER: &str = "kernel lacks nfnetlink_cthelper (CONFIG_NF_CT_NETLINK_HELPER): modprobe nfnetlink_cthelper or use a kernel built with it";
-pub const MSG_NO_GLUE: &str = "kernel NFQUEUE cannot attach conntrack to queued packets (CONFIG_NETFILTER_NETLINK_GLUE_CT): use a kernel built with it (Debian, Ubuntu and OpenWrt kernels are)";
+/// What `cthelperd run` needs of the kernel. (Not nft's `queue`
+/// expression: a userspace helper's packets are queued by the kernel's
+/// helper hook, `nfnl_userspace_cthelper`, not by a rule. The ruleset needs
+/// nft's `ct helper` objects, `nft_ct`, which `nft -f` reports itself.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// nfnetlink_cthelper: registering the helpers.
+    Cthelper,
+    /// nfnetlink_queue: the queues the kernel hands helped packets to.
+    Queue,
+    /// The NFQUEUE conntrack glue: the conntrack attached to each queued
+    /// packet, and read back from the verdict.
+    Glue,
+    /// ctnetlink: expectations and sequence adjustments of confirmed
+    /// connections.
+    Ctnetlink,
+}
+
+impl Need {
+    pub const ALL: [Need; 4] = [Need::Cthelper, Need::Queue, Need::Glue, Need::Ctnetlink];
+    /// What it is called in the one line.
+    pub const fn what(self) -> &'static str {
+        match self {
+            Need::Cthelper => "nfnetlink_cthelper",
+            Need::Queue => "nfnetlink_queue",
+            Need::Glue => "the NFQUEUE conntrack glue",
+            Need::Ctnetlink => "ctnetlink",
+        }
+    }
+    /// The kernel option that builds it.
+    pub const fn config(self) -> &'static str {
+        match self {
+            Need::Cthelper => "CONFIG_NF_CT_NETLINK_HELPER",
+            Need::Queue => "CONFIG_NETFILTER_NETLINK_QUEUE",
+            Need::Glue => "CONFIG_NETFILTER_NETLINK_GLUE_CT",
+            Need::Ctnetlink => "CONFIG_NF_CT_NETLINK",
+        }
+    }
+    /// The module that brings it (the glue is part of ctnetlink's).
+    pub const fn module(self) -> &'static str {
+        match self {
+            Need::Cthelper => "nfnetlink_cthelper",
+            Need::Queue => "nfnetlink_queue",
+            Need::Glue | Need::Ctnetlink => "nf_conntrack_netlink",
+        }
+    }
+}
+
+/// The one line for a kernel that lacks `missing` (in [`Need::ALL`]
+/// order): everything at once, and what to do.
+pub fn missing_line(missing: &[Need]) -> String {
+    let items: Vec<String> = missing
+        .iter()
+        .map(|n| format!("{} ({})", n.what(), n.config()))
+        .collect();
+    let list = match items.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    let mut modules: Vec<&str> = Vec::new();
+    for n in missing {
+        if !modules.contains(&n.module()) {
+            modules.push(n.module());
+        }
+    }
+    let them = if missing.len() == 1 { "it" } else { "them" };
+    format!(
+        "kernel lacks {list}: modprobe {} or use a kernel built with {them} (Debian, Ubuntu and OpenWrt kernels are)",
+        modules.join(" ")
+    )
+}
+
+/// nfnetlink's answers for a subsystem it does not have (after trying to
+/// autoload it): EINVAL on current kernels, EOPNOTSUPP/EPROTONOSUPPORT/
+/// ENOENT on older ones. A probe has nothing else to be invalid about.
+fn absent(e: &NlError) -> bool {
+    matches!(
+        e.errno(),
+        Some(libc::EINVAL)
+            | Some(libc::EOPNOTSUPP)
+            | Some(libc::EPROTONOSUPPORT)
+            | Some(libc::ENOENT)
+    )
+}
+
+/// Probes what `run` needs, without side effects: a dump of the userspace
+/// helpers (nfnetlink_cthelper), an empty NFQNL_MSG_CONFIG and one asking
+/// for F_CONNTRACK on queue `queue` without a command (nfqnl_recv_config
+/// checks the flags before it looks the queue up, and without a command it
+/// binds nothing: ENODEV for an unbound queue, EPERM for another socket's),
+/// and a dump of ctnetlink's expectation statistics. Returns the userspace
+/// helpers listed and what is missing; a permission error ends the probe.
+fn probe(ctl: &mut NfSocket, queue: u16) -> Result<(Vec<Listed>, Vec<Need>)> {
+    use crate::netlink::queue::{
+        NFQA_CFG_FLAGS, NFQA_CFG_F_CONNTRACK, NFQA_CFG_MASK, NFQNL_MSG_CONFIG,
+    };
+    use crate::netlink::{AF_UNSPEC, NFNL_SUBSYS_CTNETLINK_EXP, NFNL_SUBSYS_QUEUE};
+    let perm = |e: &NlError| matches!(e.errno(), Some(libc::EPERM) | Some(libc::EACCES));
+    let mut missing = Vec::new();
+    let listed = match ctl.dump(cthelper::get_dump()) {
+        Ok(l) => l
+            .iter()
+            .filter_map(|m| Listed::parse(m.attrs()))
+            .collect::<Vec<_>>(),
+        Err(e) if perm(&e) => return Err(permission("talking to nfnetlink_cthelper")),
+        Err(e) if absent(&e) => {
+            missing.push(Need::Cthelper);
+            Vec::new()
+        }
+        Err(e) => return Err(fatal(format!("listing conntrack helpers failed: {e}"))),
+    };
+    let config = |flags: bool| {
+        let mut w = crate::netlink::attr::AttrWriter::new();
+        if flags {
+            w.be32(NFQA_CFG_MASK, NFQA_CFG_F_CONNTRACK);
+            w.be32(NFQA_CFG_FLAGS, NFQA_CFG_F_CONNTRACK);
+        }
+        NfMsg::new(
+            NFNL_SUBSYS_QUEUE,
+            NFQNL_MSG_CONFIG,
+            AF_UNSPEC,
+            queue,
+            w.into_bytes(),
+        )
+    };
+    // Ok, ENODEV (nobody bound it), EPERM (another socket did): there.
+    let there = |r: &Result<(), NlError>| match r {
+        Ok(()) => true,
+        Err(e) => matches!(
+            e.errno(),
+            Some(libc::ENODEV) | Some(libc::EPERM) | Some(libc::EBUSY)
+        ),
+    };
+    let r = ctl.request(config(false), 0);
+    if !there(&r) {
+        match r {
+            Err(e) if absent(&e) => missing.push(Need::Queue),
+            Err(e) => return Err(fatal(format!("probing nfnetlink_queue failed: {e}"))),
+            Ok(()) => {}
+        }
+    } else {
+        // EAGAIN: the kernel loaded ctnetlink for the glue just now.
+        let mut r = ctl.request(config(true), 0);
+        if matches!(&r, Err(e) if e.errno() == Some(libc::EAGAIN)) {
+            r = ctl.request(config(true), 0);
+        }
+        if !there(&r) {
+            match r {
+                Err(e) if e.errno() == Some(libc::EOPNOTSUPP) => missing.push(Need::Glue),
+                Err(e) => {
+                    return Err(fatal(format!(
+                        "probing the NFQUEUE conntrack glue failed: {e}"
+                    )))
+                }
+                Ok(()) => {}
+            }
+        }
+    }
+    // IPCTNL_MSG_EXP_GET_STATS_CPU: one small message per CPU.
+    let stats = NfMsg::new(NFNL_SUBSYS_CTNETLINK_EXP, 3, AF_UNSPEC, 0, Vec::new());
+    match ctl.dump(stats) {
+        Ok(_) => {}
+        Err(e) if absent(&e) => missing.push(Need::Ctnetlink),
+        Err(e) => return Err(fatal(format!("probing ctnetlink failed: {e}"))),
+    }
+    missing.sort_by_key(|n| Need::ALL.iter().position(|m| m == n));
+    Ok((listed, missing))
+}
 
 fn permission(what: &str) -> anyhow::Error {
     fatal(format!(
@@ -66,6 +233,14 @@ pub fn run(cfg: Config, args: Args) -> Result<ExitCode> {
         .map_err(|e| fatal(format!("cannot open a netfilter netlink socket: {e}")))?;
     ctl.set_read_timeout(Some(Duration::from_secs(5)))?;
 
+    // 1. The kernel: everything run needs, probed before anything else,
+    // and all of what is missing named in one line.
+    let first_queue = cfg.enabled().map(|h| h.queue).min().unwrap_or(0);
+    let (listed, missing) = probe(&mut ctl, first_queue)?;
+    if !missing.is_empty() {
+        return Err(fatal(missing_line(&missing)));
+    }
+
     let metrics = metrics::Metrics::new();
     if !cfg.daemon.metrics.is_empty() {
         metrics::serve(&cfg.daemon.metrics, metrics.clone()).map_err(|e| {
@@ -76,29 +251,6 @@ pub fn run(cfg: Config, args: Args) -> Result<ExitCode> {
         })?;
         info!("metrics on http://{}/metrics", cfg.daemon.metrics);
     }
-
-    // 1. nfnetlink_cthelper present? A dump of the userspace helpers
-    // succeeds on any kernel that has it; without the subsystem nfnetlink
-    // answers EINVAL (after trying to autoload nfnetlink-subsys-9), older
-    // kernels EOPNOTSUPP/EPROTONOSUPPORT/ENOENT.
-    let listed = match ctl.dump(cthelper::get_dump()) {
-        Ok(l) => l
-            .iter()
-            .filter_map(|m| Listed::parse(m.attrs()))
-            .collect::<Vec<_>>(),
-        Err(e) => {
-            return Err(match e.errno() {
-                Some(libc::EPERM) | Some(libc::EACCES) => {
-                    permission("talking to nfnetlink_cthelper")
-                }
-                Some(libc::EINVAL)
-                | Some(libc::EOPNOTSUPP)
-                | Some(libc::EPROTONOSUPPORT)
-                | Some(libc::ENOENT) => fatal(MSG_NO_CTHELPER),
-                _ => fatal(format!("listing conntrack helpers failed: {e}")),
-            })
-        }
-    };
     debug!("userspace helpers in the kernel: {listed:?}");
 
     // 2. Register the helpers before anything is bound: a ruleset loaded as
@@ -154,7 +306,7 @@ pub fn run(cfg: Config, args: Args) -> Result<ExitCode> {
             Err(e) => {
                 unregister(&mut ctl, &created, true);
                 return Err(match e.errno() {
-                    Some(libc::EOPNOTSUPP) => fatal(MSG_NO_GLUE),
+                    Some(libc::EOPNOTSUPP) => fatal(missing_line(&[Need::Glue])),
                     // The registration above already needed CAP_NET_ADMIN: EPERM
                     // here is nfqnl_recv_config's answer for a queue another
                     // socket has bound.
@@ -388,5 +540,22 @@ fn wait(s: &libc::sigset_t) -> i32 {
         if r == 0 {
             return sig;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_for_everything_missing() {
+        assert_eq!(
+            missing_line(&[Need::Cthelper]),
+            "kernel lacks nfnetlink_cthelper (CONFIG_NF_CT_NETLINK_HELPER): modprobe nfnetlink_cthelper or use a kernel built with it (Debian, Ubuntu and OpenWrt kernels are)"
+        );
+        assert_eq!(
+            missing_line(&Need::ALL),
+            "kernel lacks nfnetlink_cthelper (CONFIG_NF_CT_NETLINK_HELPER), nfnetlink_queue (CONFIG_NETFILTER_NETLINK_QUEUE), the NFQUEUE conntrack glue (CONFIG_NETFILTER_NETLINK_GLUE_CT) and ctnetlink (CONFIG_NF_CT_NETLINK): modprobe nfnetlink_cthelper nfnetlink_queue nf_conntrack_netlink or use a kernel built with them (Debian, Ubuntu and OpenWrt kernels are)"
+        );
     }
 }

@@ -4,6 +4,7 @@
 use super::wire::{self, Layout, Rewrite};
 use super::{Call, Conntrack, Limits, Plan, RecEnv, Slot, Table, Verdict};
 use helpers::edit::{apply, resegment};
+use helpers::text::count;
 use helpers::{
     Dir, Edit, Event, ExpectChange, Expectation, L4Proto, Outcome, Packet, PrivData, Reason, Tuple,
 };
@@ -257,8 +258,8 @@ impl<T> Core<T> {
                 h.events.push(Event::new(
                     Reason::HoldOutOfOrder,
                     format!(
-                        "not the next segment: {} held segment(s) go on with what was decided",
-                        h.segs.len()
+                        "not the next segment: {} with what was decided",
+                        held_go_on(h.segs.len())
                     ),
                 ));
                 let released = self.finish(h);
@@ -316,9 +317,9 @@ impl<T> Core<T> {
                 hold.events.push(Event::new(
                     Reason::HoldOverflow,
                     format!(
-                        "{} segment(s), {} bytes: the unfinished message passes as it is",
-                        hold.segs.len(),
-                        joined.len()
+                        "{}, {}: the unfinished message passes as it is",
+                        count(hold.segs.len() as u64, "segment"),
+                        count(joined.len() as u64, "byte")
                     ),
                 ));
             }
@@ -373,10 +374,7 @@ impl<T> Core<T> {
             if let Some(mut h) = self.holds.remove(&k) {
                 h.events.push(Event::new(
                     reason,
-                    format!(
-                        "{} held segment(s) go on with what was decided",
-                        h.segs.len()
-                    ),
+                    format!("{} with what was decided", held_go_on(h.segs.len())),
                 ));
                 out.push(self.finish(h));
             }
@@ -501,6 +499,12 @@ impl<T> Core<T> {
         plan.call = Some(call);
         plan
     }
+}
+
+/// `1 held segment goes on`, `3 held segments go on`.
+fn held_go_on(n: usize) -> String {
+    let verb = if n == 1 { "goes" } else { "go" };
+    format!("{} {verb} on", count(n as u64, "held segment"))
 }
 
 fn accept<T>(tag: T, pkt: Vec<u8>) -> Verdict<T> {

@@ -163,7 +163,8 @@ impl<'a> Reader<'a> {
             return err(
                 at,
                 format!(
-                    "truncated pcap record: {caplen} bytes announced, {} present",
+                    "truncated pcap record: {} announced, {} present",
+                    helpers::text::count(u64::from(caplen), "byte"),
                     self.buf.len() - start.min(self.buf.len())
                 ),
             );
@@ -227,7 +228,8 @@ impl<'a> Reader<'a> {
                 return err(
                     at,
                     format!(
-                        "truncated pcapng block: {blen} bytes announced, {} present",
+                        "truncated pcapng block: {} announced, {} present",
+                        helpers::text::count(u64::from(blen), "byte"),
                         self.buf.len() - at
                     ),
                 );

@@ -17,7 +17,7 @@ use anyhow::{bail, Context, Result};
 use helpers::{Dir, Reason, Tuple};
 use model::{Lookup, Model};
 use nat::{Dnat, Nat, Snat};
-use output::{lossy, EditRec, EventRec, ExpRec, HelperRec, RelatedRec};
+use output::{first_line, lossy, EditRec, EventRec, ExpRec, HelperRec, RelatedRec, Way};
 use packet::Decoded;
 use std::collections::HashMap;
 use std::io::Write;
@@ -59,7 +59,27 @@ pub struct Args {
     pub seed: u64,
 }
 
+/// Refuses `--write OUT` when OUT is the input (the same file by device and
+/// inode: the same path, a hard link, or a symbolic link to it).
+fn check_not_input(input: &std::path::Path, out: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let (Ok(i), Ok(o)) = (std::fs::metadata(input), std::fs::metadata(out)) else {
+        return Ok(());
+    };
+    if (i.dev(), i.ino()) == (o.dev(), o.ino()) {
+        bail!(
+            "--write {} is the input capture {} (the same file): refusing to overwrite it; write to another file",
+            out.display(),
+            input.display()
+        );
+    }
+    Ok(())
+}
+
 pub fn run(cfg: Config, args: Args) -> Result<ExitCode> {
+    if let Some(out) = &args.write {
+        check_not_input(&args.file, out)?;
+    }
     let buf = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let stdout = std::io::stdout();
@@ -67,12 +87,16 @@ pub fn run(cfg: Config, args: Args) -> Result<ExitCode> {
     let mut r = Replay::new(&cfg, &args, &mut out)?;
     let res = r.run(&buf);
     let summary = r.summary();
+    let warnings = r.warnings(&args);
     let written = r.writer.take();
     drop(r);
     out.flush()?;
     res.with_context(|| args.file.display().to_string())?;
     if let (Some(path), Some(w)) = (&args.write, written) {
         std::fs::write(path, &w.out).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    for w in warnings {
+        eprintln!("replay: warning: {w}");
     }
     eprintln!("{summary}");
     Ok(ExitCode::SUCCESS)
@@ -147,6 +171,14 @@ struct Tag {
 struct Stats {
     packets: u64,
     skipped: u64,
+    /// Frames of a link type replay cannot read, by link type.
+    unreadable: std::collections::BTreeMap<u16, u64>,
+    /// Payload-address refusals (bounce, forged, withheld) on packets whose
+    /// sender a command-line NAT rule moved away from where the capture
+    /// shows it: per rule, the count and the first such packet's captured
+    /// sender and the sender the rule made.
+    contradicted_snat: std::collections::BTreeMap<usize, Contradiction>,
+    contradicted_dnat: std::collections::BTreeMap<usize, Contradiction>,
     flows: u64,
     helped: u64,
     related: u64,
@@ -154,6 +186,29 @@ struct Stats {
     expectations: u64,
     held: u64,
     dropped: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Contradiction {
+    count: u64,
+    reason: Reason,
+    captured: std::net::IpAddr,
+    modelled: std::net::IpAddr,
+}
+
+/// What replay knows link types as, for a warning.
+fn linktype_name(t: u16) -> Option<&'static str> {
+    Some(match t {
+        9 => "PPP",
+        50 => "PPP_HDLC",
+        51 => "PPPoE",
+        104 => "Cisco HDLC",
+        105 => "IEEE 802.11",
+        127 => "IEEE 802.11 radiotap",
+        147..=162 => "a user-defined DLT",
+        192 => "PPI",
+        _ => return None,
+    })
 }
 
 struct Replay<'o> {
@@ -188,11 +243,127 @@ impl<'o> Replay<'o> {
     }
 
     fn summary(&self) -> String {
+        use helpers::text::count;
         let s = &self.stats;
+        let unreadable: u64 = s.unreadable.values().sum();
+        let unreadable = if unreadable > 0 {
+            format!(", {unreadable} of an unsupported link type")
+        } else {
+            String::new()
+        };
         format!(
-            "replay: {} packets ({} not TCP/UDP/GRE), {} flows, {} helped flows, {} related flows, {} edits, {} expectations, {} held segments, {} dropped",
-            s.packets, s.skipped, s.flows, s.helped, s.related, s.edits, s.expectations, s.held, s.dropped
+            "replay: {} ({} not TCP/UDP/GRE{unreadable}), {}, {}, {}, {}, {}, {}, {} dropped",
+            count(s.packets, "packet"),
+            s.skipped,
+            count(s.flows, "flow"),
+            count(s.helped, "helped flow"),
+            count(s.related, "related flow"),
+            count(s.edits, "edit"),
+            count(s.expectations, "expectation"),
+            count(s.held, "held segment"),
+            s.dropped
         )
+    }
+
+    /// What the end of a replay warns about: frames it could not read, NAT
+    /// rules that matched nothing, payloads that contradict the NAT given.
+    fn warnings(&self, args: &Args) -> Vec<String> {
+        use helpers::text::count;
+        let s = &self.stats;
+        let mut w = Vec::new();
+        for (&t, &n) in &s.unreadable {
+            let name = linktype_name(t).map_or(String::new(), |n| format!(" ({n})"));
+            w.push(format!(
+                "{} of link type {t}{name} skipped: replay reads Ethernet (1), raw IP (101, 12, 14, 228, 229), Linux cooked capture (113, 276) and BSD loopback (0, 108)",
+                count(n, "frame")
+            ));
+        }
+        for (i, r) in args.snat.iter().enumerate() {
+            if self.model.snat_hits.get(i).copied().unwrap_or(0) == 0 {
+                w.push(format!(
+                    "--snat {r} matched no flow: no new flow came from {}/{} (the capture's clients as it shows them)",
+                    r.net, r.prefix
+                ));
+            }
+        }
+        for (i, r) in args.dnat.iter().enumerate() {
+            if self.model.dnat_hits.get(i).copied().unwrap_or(0) == 0 {
+                w.push(format!(
+                    "--dnat {r} matched no flow: no new flow went to {} or {}",
+                    r.from, r.to
+                ));
+            }
+        }
+        let verb = |n: u64| if n == 1 { "contradicts" } else { "contradict" };
+        for (&i, c) in &s.contradicted_dnat {
+            let Some(r) = args.dnat.get(i) else { continue };
+            w.push(format!(
+                "{} ({}) {} --dnat {r}: the capture shows the sender as {}, under the rule it is {}; either the rule is reversed (--dnat takes PUBLIC:PORT=INTERNAL:PORT) or the capture was taken outside the NAT (replay one taken behind it)",
+                count(c.count, "payload address"),
+                c.reason,
+                verb(c.count),
+                c.captured,
+                c.modelled
+            ));
+        }
+        for (&i, c) in &s.contradicted_snat {
+            let Some(r) = args.snat.get(i) else { continue };
+            w.push(format!(
+                "{} ({}) {} --snat {r}: the capture shows the sender as {}, after a NAT, under the rule it is {}; the capture was taken outside the NAT: replay one taken on the clients' side, or leave --snat out",
+                count(c.count, "payload address"),
+                c.reason,
+                verb(c.count),
+                c.captured,
+                c.modelled
+            ));
+        }
+        w
+    }
+
+    /// Notes a payload-address refusal (bounce, forged, withheld) on a
+    /// packet whose sender, as the capture shows it, is not the sender the
+    /// flow's NAT rule made: the payload and the NAT given contradict each
+    /// other.
+    fn note_contradiction(&mut self, fi: usize, plan: &Plan<Tag>) {
+        let Some(reason) = plan
+            .events
+            .iter()
+            .map(|e| e.reason)
+            .find(|r| matches!(r, Reason::Bounce | Reason::Forged | Reason::Withheld))
+        else {
+            return;
+        };
+        let Some(dec) = plan
+            .verdicts
+            .first()
+            .and_then(|v| packet::decode_l3(&v.tag.raw, v.tag.l3))
+        else {
+            return;
+        };
+        let flow = &self.model.flows[fi];
+        let (modelled, rule, map) = match plan.ct.dir {
+            Dir::Original => (
+                flow.conn.orig.src,
+                flow.rules.snat,
+                &mut self.stats.contradicted_snat,
+            ),
+            Dir::Reply => (
+                flow.conn.reply.src,
+                flow.rules.dnat,
+                &mut self.stats.contradicted_dnat,
+            ),
+        };
+        let (Some(rule), true) = (rule, dec.lay.src != modelled) else {
+            return;
+        };
+        map.entry(rule)
+            .or_insert(Contradiction {
+                count: 0,
+                reason,
+                captured: dec.lay.src,
+                modelled,
+            })
+            .count += 1;
     }
 
     fn run(&mut self, buf: &[u8]) -> Result<()> {
@@ -227,6 +398,11 @@ impl<'o> Replay<'o> {
         self.carry_out(expired)?;
         let dec = match packet::decode(f.linktype, f.data, f.orig_len) {
             Ok(d) => d,
+            Err(packet::Skip::LinkType) => {
+                *self.stats.unreadable.entry(f.linktype).or_default() += 1;
+                self.write_raw(f.iface, f.ts_ns, f.data, f.orig_len);
+                return Ok(());
+            }
             Err(why) => {
                 tracing::debug!("frame {}: {}", f.number, why.name());
                 self.stats.skipped += 1;
@@ -274,6 +450,7 @@ impl<'o> Replay<'o> {
                 master: fi,
                 follow: [conn.orig.src, conn.reply.src],
                 policies: &slots[h].policies,
+                info: Some(slots[h].info),
                 now_ns: f.ts_ns,
                 frame: f.number,
                 events: Vec::new(),
@@ -311,6 +488,9 @@ impl<'o> Replay<'o> {
         let (fi, dir, related) = self.model.create(t, dec.lay.tcp);
         if let Some(rel) = related {
             self.stats.related += 1;
+            let info = self.model.flows[rel.live.master]
+                .helper
+                .map(|i| self.core.slots()[i].info);
             let rec = RelatedRec {
                 kind: "related",
                 packet: frame,
@@ -318,10 +498,11 @@ impl<'o> Replay<'o> {
                 reply: rel.conn.reply.to_string(),
                 master: rel.master.orig.to_string(),
                 expected_by: rel.live.frame,
-                expectation: ExpRec::from(&rel.live.exp),
+                expectation: ExpRec::new(&rel.live.exp, info),
                 helper: self.model.flows[fi]
                     .helper
                     .map(|i| self.core.slots()[i].name()),
+                way: Way::of(&rel.conn.orig, &rel.conn.reply),
             };
             self.print(&rec, rec.text())?;
         }
@@ -366,13 +547,13 @@ impl<'o> Replay<'o> {
             let record = call
                 .is_some_and(|c| !c.edits.is_empty() || !c.created.is_empty() || c.drop)
                 || !plan.events.is_empty();
-            if let (true, Some(c)) = (record, call) {
-                self.stats.edits += c.edits.len() as u64;
-                self.stats.expectations += c.created.len() as u64;
-                let rec = self.record(fi, &plan, c);
-                self.print(&rec, rec.text())?;
-            } else if record {
-                let rec = self.record(fi, &plan, &crate::flow::Call::default());
+            if record {
+                self.note_contradiction(fi, &plan);
+                if let Some(c) = call {
+                    self.stats.edits += c.edits.len() as u64;
+                    self.stats.expectations += c.created.len() as u64;
+                }
+                let rec = self.record(fi, &plan, call);
                 self.print(&rec, rec.text())?;
             }
             for v in plan.verdicts {
@@ -396,8 +577,11 @@ impl<'o> Replay<'o> {
         Ok(())
     }
 
-    fn record(&self, fi: usize, plan: &Plan<Tag>, c: &crate::flow::Call) -> HelperRec {
+    fn record(&self, fi: usize, plan: &Plan<Tag>, call: Option<&crate::flow::Call>) -> HelperRec {
         let conn = self.model.flows[fi].conn;
+        let none = crate::flow::Call::default();
+        let c = call.unwrap_or(&none);
+        let info = self.core.slots()[plan.helper].info;
         let mut edits: Vec<&helpers::Edit> = c.edits.iter().collect();
         edits.sort_by_key(|e| e.offset);
         let frames: Vec<u64> = plan.verdicts.iter().map(|v| v.tag.frame).collect();
@@ -409,6 +593,9 @@ impl<'o> Replay<'o> {
             flow: conn.orig.to_string(),
             reply: conn.reply.to_string(),
             dir: plan.ct.dir.name(),
+            what: call
+                .filter(|c| !c.payload.is_empty())
+                .map(|c| first_line(&c.payload)),
             edits: edits
                 .iter()
                 .map(|e| EditRec {
@@ -417,9 +604,17 @@ impl<'o> Replay<'o> {
                     after: lossy(&e.new),
                 })
                 .collect(),
-            expectations: c.created.iter().map(ExpRec::from).collect(),
+            expectations: c
+                .created
+                .iter()
+                .map(|e| ExpRec::new(e, Some(info)))
+                .collect(),
             events: plan.events.iter().map(EventRec::from).collect(),
             drop: c.drop || plan.verdicts.iter().any(|v| !v.accept),
+            way: match plan.ct.dir {
+                Dir::Original => Way::of(&conn.orig, &conn.reply),
+                Dir::Reply => Way::of(&conn.reply, &conn.orig),
+            },
         }
     }
 

@@ -4,7 +4,7 @@
 //! a capture may be seen on either side of the router; every view of a flow
 //! finds it.
 
-use super::nat::{follow_master, Nat};
+use super::nat::{follow_master, Nat, Rules};
 use super::table::{Live, Table};
 use crate::flow::seqadj::SeqAdj;
 use crate::flow::wire::{Tcp, TCP_ACK, TCP_SYN};
@@ -26,6 +26,8 @@ pub struct Flow {
     pub seen_reply: bool,
     /// It matched an expectation.
     pub expected: bool,
+    /// The command-line NAT rules that made its entry.
+    pub rules: Rules,
 }
 
 impl Flow {
@@ -101,6 +103,9 @@ pub struct Model {
     /// Flow of each conntrack original tuple.
     pub by_orig: HashMap<Tuple, usize>,
     pub table: Table,
+    /// How many flows each `--snat` / `--dnat` rule gave an entry.
+    pub snat_hits: Vec<u64>,
+    pub dnat_hits: Vec<u64>,
 }
 
 impl Model {
@@ -110,6 +115,8 @@ impl Model {
         infos: Vec<&'static HelperInfo>,
     ) -> Self {
         Model {
+            snat_hits: vec![0; nat.snat.len()],
+            dnat_hits: vec![0; nat.dnat.len()],
             nat,
             ports,
             infos,
@@ -171,6 +178,7 @@ impl Model {
         });
         let expected = found.is_some();
         let mut related = None;
+        let mut rules = Rules::default();
         let (conn, helper) = if let Some(l) = found {
             let arrival = if l.exp.matches(&t) {
                 t
@@ -188,7 +196,11 @@ impl Model {
                     orig: arrival,
                     reply: follow_master(&master, n, arrival).inverse(),
                 },
-                None => self.nat.new_conn(arrival),
+                None => {
+                    let (c, r) = self.nat.new_conn_by(arrival);
+                    rules = r;
+                    c
+                }
             };
             // Only the expectation's helper: the first packet of a related
             // flow is `ct state related`, which the product's `ct state new
@@ -218,7 +230,8 @@ impl Model {
             } else {
                 t
             };
-            let conn = self.nat.new_conn(first);
+            let (conn, r) = self.nat.new_conn_by(first);
+            rules = r;
             // The helper of the service port after DNAT (the product's rules
             // run in prerouting at priority filter, after dstnat).
             (conn, self.helper_for(&conn.reply.inverse()))
@@ -234,7 +247,14 @@ impl Model {
             confirmed: false,
             seen_reply: false,
             expected,
+            rules,
         });
+        if let Some(n) = rules.snat.and_then(|i| self.snat_hits.get_mut(i)) {
+            *n += 1;
+        }
+        if let Some(n) = rules.dnat.and_then(|i| self.dnat_hits.get_mut(i)) {
+            *n += 1;
+        }
         self.by_orig.insert(conn.orig, fi);
         // What arrives in each direction, then what leaves (a capture
         // taken on the other side of the NAT).

@@ -96,6 +96,13 @@ pub struct Nat {
     pub dnat: Vec<Dnat>,
 }
 
+/// Which rules of a [`Nat`] gave a new flow its entry (indexes).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rules {
+    pub snat: Option<usize>,
+    pub dnat: Option<usize>,
+}
+
 impl Nat {
     /// The conntrack entry of a new flow whose first packet is `pkt`.
     ///
@@ -103,26 +110,47 @@ impl Nat {
     /// taken behind a DNAT shows the internal server as destination: such
     /// a first packet is taken as the arrival at the public address.
     pub fn new_conn(&self, pkt: Tuple) -> ConnView {
+        self.new_conn_by(pkt).0
+    }
+
+    /// [`Nat::new_conn`], and the rules that made it.
+    pub fn new_conn_by(&self, pkt: Tuple) -> (ConnView, Rules) {
         let mut orig = pkt;
         let mut reply = pkt.inverse();
-        for d in &self.dnat {
+        let mut rules = Rules::default();
+        for (i, d) in self.dnat.iter().enumerate() {
             let from = (d.from.ip(), d.from.port());
             let to = (d.to.ip(), d.to.port());
             if (pkt.dst, pkt.dport) == from {
                 reply.src = to.0;
                 reply.sport = to.1;
+                rules.dnat = Some(i);
                 break;
             }
             if (pkt.dst, pkt.dport) == to && !self.snat.iter().any(|s| s.contains(pkt.src)) {
                 orig.dst = from.0;
                 orig.dport = from.1;
+                rules.dnat = Some(i);
                 break;
             }
         }
-        if let Some(s) = self.snat.iter().find(|s| s.contains(pkt.src)) {
-            reply.dst = s.to;
+        if let Some(i) = self.snat.iter().position(|s| s.contains(pkt.src)) {
+            reply.dst = self.snat[i].to;
+            rules.snat = Some(i);
         }
-        ConnView { orig, reply }
+        (ConnView { orig, reply }, rules)
+    }
+}
+
+impl std::fmt::Display for Snat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}={}", self.net, self.prefix, self.to)
+    }
+}
+
+impl std::fmt::Display for Dnat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}={}", self.from, self.to)
     }
 }
 
@@ -193,6 +221,25 @@ mod tests {
         assert_eq!(c.reply, t("10.0.1.2", 21, "198.51.100.7", 5000));
         let plain = Nat::default().new_conn(t("1.1.1.1", 1, "2.2.2.2", 2));
         assert!(!plain.nat());
+        // Which rule made which entry.
+        let (_, r) = nat.new_conn_by(t("10.0.0.5", 40000, "198.51.100.1", 21));
+        assert_eq!(
+            r,
+            Rules {
+                snat: Some(0),
+                dnat: None
+            }
+        );
+        let (_, r) = nat.new_conn_by(t("198.51.100.7", 5000, "10.0.1.2", 21));
+        assert_eq!(
+            r,
+            Rules {
+                snat: None,
+                dnat: Some(0)
+            }
+        );
+        assert_eq!(nat.snat[0].to_string(), "10.0.0.0/24=203.0.113.1");
+        assert_eq!(nat.dnat[0].to_string(), "203.0.113.1:21=10.0.1.2:21");
     }
 
     #[test]

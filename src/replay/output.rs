@@ -2,7 +2,8 @@
 //! per flow that matched an expectation, as text or JSON Lines
 //! (docs/replay.md).
 
-use helpers::{Event, ExpectFlags, Expectation};
+use helpers::text::SockAddrText;
+use helpers::{Event, ExpectFlags, Expectation, HelperInfo, Tuple};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -37,13 +38,16 @@ pub struct ExpRec {
     pub sport: Option<u16>,
     pub dport: u16,
     pub class: u8,
+    /// The class's name (`audio`), as `cthelperd helpers` prints it.
+    pub class_name: Option<&'static str>,
     pub flags: u32,
     pub helper: Option<&'static str>,
     pub nat: Option<NatRec>,
 }
 
-impl From<&Expectation> for ExpRec {
-    fn from(e: &Expectation) -> Self {
+impl ExpRec {
+    /// `e`, made by a connection of `info`'s helper (whose classes name it).
+    pub fn new(e: &Expectation, info: Option<&HelperInfo>) -> Self {
         ExpRec {
             proto: e.proto.name(),
             src: match e.src {
@@ -58,6 +62,7 @@ impl From<&Expectation> for ExpRec {
             sport: e.sport,
             dport: e.dport,
             class: e.class,
+            class_name: info.and_then(|i| i.class_name(e.class)),
             flags: e.flags.0,
             helper: e.helper,
             nat: e.nat.map(|n| NatRec {
@@ -103,10 +108,67 @@ pub struct HelperRec {
     pub flow: String,
     pub reply: String,
     pub dir: &'static str,
+    /// What the helper saw: the first line of the payload it was handed
+    /// (of the whole message when segments were joined), as text; absent
+    /// when no helper ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub what: Option<String>,
     pub edits: Vec<EditRec>,
     pub expectations: Vec<ExpRec>,
     pub events: Vec<EventRec>,
     pub drop: bool,
+    /// The way the packet travels (text only): as it arrives, and as it
+    /// leaves when NAT changes it.
+    #[serde(skip)]
+    pub way: Way,
+}
+
+/// How a packet travels through the router: its tuple as it arrives, and as
+/// it leaves when NAT changes it.
+#[derive(Debug, Clone, Default)]
+pub struct Way {
+    pub arrives: String,
+    pub leaves: Option<String>,
+}
+
+impl Way {
+    /// A packet of a connection whose tuple in the packet's direction is
+    /// `arrives` and whose other direction's tuple is `other`.
+    pub fn of(arrives: &Tuple, other: &Tuple) -> Self {
+        let leaves = other.inverse();
+        Way {
+            arrives: arrives.to_string(),
+            leaves: (leaves != *arrives).then(|| endpoints(&leaves)),
+        }
+    }
+    fn text(&self) -> String {
+        match &self.leaves {
+            Some(l) => format!("{}, leaves as {l}", self.arrives),
+            None => self.arrives.clone(),
+        }
+    }
+}
+
+/// `10.0.0.5:40000 -> 198.51.100.1:21` (no protocol).
+fn endpoints(t: &Tuple) -> String {
+    format!(
+        "{} -> {}",
+        SockAddrText(t.src, t.sport),
+        SockAddrText(t.dst, t.dport)
+    )
+}
+
+/// The first line of `payload` (without its line end), at most 80 bytes,
+/// as text: what a protocol-neutral record can say of the message a helper
+/// acted on.
+pub fn first_line(payload: &[u8]) -> String {
+    const MAX: usize = 80;
+    let line = payload.split(|&b| b == b'\n').next().unwrap_or_default();
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    match line.get(..MAX) {
+        Some(cut) if line.len() > MAX => format!("{}…", String::from_utf8_lossy(cut)),
+        _ => lossy(line),
+    }
 }
 
 /// A new flow that matched an expectation.
@@ -124,6 +186,9 @@ pub struct RelatedRec {
     pub expected_by: u64,
     pub expectation: ExpRec,
     pub helper: Option<&'static str>,
+    /// The way its first packet travels (text only).
+    #[serde(skip)]
+    pub way: Way,
 }
 
 pub fn lossy(b: &[u8]) -> String {
@@ -157,12 +222,14 @@ fn host(a: &str) -> String {
 fn exp_text(e: &ExpRec) -> String {
     let src = e.src.as_deref().map_or("*".to_string(), host);
     let sport = e.sport.map_or("*".to_string(), |p| p.to_string());
+    let class = e
+        .class_name
+        .map_or_else(|| e.class.to_string(), str::to_string);
     let mut s = format!(
-        "{} {src}:{sport} -> {}:{} class {}{}",
+        "{} {src}:{sport} -> {}:{} class {class}{}",
         e.proto,
         host(&e.dst),
         e.dport,
-        e.class,
         flags_text(e.flags)
     );
     if let Some(h) = e.helper {
@@ -176,16 +243,21 @@ fn exp_text(e: &ExpRec) -> String {
 
 impl HelperRec {
     pub fn text(&self) -> String {
-        let mut s = format!(
-            "#{} {} {} [{}]",
-            self.packet, self.helper, self.flow, self.dir
-        );
-        let _ = write!(s, " reply {}", self.reply);
+        let mut s = format!("#{} {} {}", self.packet, self.helper, self.way.arrives);
+        if self.dir == helpers::Dir::Reply.name() {
+            s.push_str(" (reply)");
+        }
+        if let Some(l) = &self.way.leaves {
+            let _ = write!(s, ", leaves as {l}");
+        }
         if let Some(seg) = &self.segments {
             let l: Vec<String> = seg.iter().map(|n| format!("#{n}")).collect();
             let _ = write!(s, " (segments {})", l.join("+"));
         }
         s.push('\n');
+        if let Some(w) = &self.what {
+            let _ = writeln!(s, "  saw {w:?}");
+        }
         for e in &self.edits {
             let _ = writeln!(s, "  edit @{}: {:?} → {:?}", e.offset, e.before, e.after);
         }
@@ -212,10 +284,9 @@ impl HelperRec {
 impl RelatedRec {
     pub fn text(&self) -> String {
         format!(
-            "#{} related {} reply {} expected by #{} of {}\n  matched {}\n",
+            "#{} related {}, expected by #{} of {}\n  matched {}\n",
             self.packet,
-            self.flow,
-            self.reply,
+            self.way.text(),
             self.expected_by,
             self.master,
             exp_text(&self.expectation)

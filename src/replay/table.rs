@@ -6,8 +6,8 @@
 
 use crate::flow::Rng;
 use helpers::{
-    Env, Event, ExpectChange, ExpectError, ExpectFlags, ExpectPolicy, Expectation, L4Proto, Reason,
-    Tuple,
+    Env, Event, ExpectChange, ExpectError, ExpectFlags, ExpectPolicy, Expectation, HelperInfo,
+    L4Proto, PolicyField, Reason, Tuple,
 };
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
@@ -207,6 +207,9 @@ pub struct TableEnv<'a> {
     /// other direction of the expectation's, per direction index.
     pub follow: [IpAddr; 2],
     pub policies: &'a [ExpectPolicy],
+    /// The master's helper (its class names, the parameters behind its
+    /// policies), when known.
+    pub info: Option<&'static HelperInfo>,
     pub now_ns: u64,
     pub frame: u64,
     /// What the table did besides inserting (evictions, refusals).
@@ -216,6 +219,13 @@ pub struct TableEnv<'a> {
 impl TableEnv<'_> {
     fn live_of_master(&self) -> impl Iterator<Item = &Live> {
         self.table.of_master(self.master).into_iter()
+    }
+    /// `class audio` (by the policy's name), or `class 3`.
+    fn class(&self, class: u8) -> String {
+        match self.policies.get(usize::from(class)) {
+            Some(p) => format!("class {}", p.name),
+            None => format!("class {class}"),
+        }
     }
 }
 
@@ -239,9 +249,12 @@ impl Env for TableEnv<'_> {
         if let Some(id) = self.table.find_id(master, exp) {
             let class = self.table.get(id).map_or(exp.class, |l| l.exp.class);
             if class != exp.class {
+                let class = self.class(class);
                 self.events.push(Event::new(
                     Reason::ExpectRefused,
-                    format!("an identical expectation of class {class} of this connection exists (EALREADY)"),
+                    format!(
+                        "an identical expectation of {class} of this connection exists (EALREADY)"
+                    ),
                 ));
                 return Err(ExpectError::Refused);
             }
@@ -271,13 +284,20 @@ impl Env for TableEnv<'_> {
             if mine.len() >= policy.max_expected as usize {
                 // evict_oldest_expect()
                 if let Some(&(_, frame, id)) = mine.iter().min() {
-                    self.events.push(Event::new(
-                        Reason::ExpectEvicted,
-                        format!(
-                            "over max_expected {} of class {}: oldest (frame {frame}) evicted",
-                            policy.max_expected, exp.class
-                        ),
-                    ));
+                    let detail = format!(
+                        "over max_expected {} of {}: oldest (frame {frame}) evicted",
+                        policy.max_expected,
+                        self.class(exp.class)
+                    );
+                    // A limit a helper parameter sets (IRC's
+                    // max_dcc_channels) names it.
+                    let param = self.info.and_then(|i| {
+                        i.policy_param(usize::from(exp.class), PolicyField::MaxExpected)
+                    });
+                    self.events.push(match param {
+                        Some(p) => Event::by_param(Reason::ExpectEvicted, p.name, detail),
+                        None => Event::new(Reason::ExpectEvicted, detail),
+                    });
                     self.table.remove(id);
                 }
             }
@@ -308,13 +328,13 @@ impl Env for TableEnv<'_> {
             return false;
         };
         self.table.remove(id);
+        let class = self.class(exp.class);
         self.events.push(Event::new(
             Reason::ExpectRemoved,
             format!(
-                "{} to {} class {} removed by the helper",
+                "{} to {} {class} removed by the helper",
                 exp.proto,
                 helpers::text::SockAddrText(exp.dst, exp.dport),
-                exp.class
             ),
         ));
         true
@@ -394,6 +414,7 @@ mod tests {
             master,
             follow: [a, a],
             policies: p,
+            info: None,
             now_ns: 0,
             frame: 1,
             events: vec![],

@@ -947,7 +947,10 @@ impl Helper for Sip {
                     out.incomplete = Some(pos);
                     out.event(
                         Reason::Partial,
-                        format!("message continues past {} bytes", payload.len() - pos),
+                        format!(
+                            "message continues past {}",
+                            crate::text::count((payload.len() - pos) as u64, "byte")
+                        ),
                     );
                     break;
                 }
