@@ -12,17 +12,16 @@
 # helper.  The exchange is scripted (scenarios/amanda/peer.py), not Debian's amanda: see README.
 # Exit 0 = PASS, 77 = SKIP, other = FAIL; the one-line reason is the last line of $RES/verdict.
 set -uo pipefail
-if [[ ${1:-} == --list ]]; then
+CTHVM_PACKAGES=(python3 tcpdump conntrack)
+CTHVM_TIMEOUT=120
+cthvm_list() {
   for h in none kernel cthelperd; do
     echo "amanda-v4-dnat-$h"
     echo "amanda-v6-dnat-$h"
     echo "amanda-rewrite-v4-dnat-$h"
   done
-  exit 0
-fi
-NAME=$1 RES=$2
-source "$VMDIR/guest/lib.sh"
-
+}
+source "$(dirname "${BASH_SOURCE[0]}")/../guest/scenario.sh" "$@"
 IFS=- read -r -a F <<<"$NAME"
 if [[ ${F[1]} == rewrite ]]; then
   REWRITE=1 FAM=${F[2]} NET=${F[3]} HELPER=${F[4]}
@@ -32,9 +31,7 @@ else
   STREAMS=DATA:50001,MESG:50002,INDEX:50003 NSESS=1
 fi
 SPORT=800                 # the backup server's udp port (session i: SPORT+i; bsd auth uses reserved ports)
-W=/tmp/cthvm/$NAME        # tmpfs scratch (sync files)
-rm -rf "$W"; mkdir -p "$W/sync"
-source "$VMDIR/guest/scenario.sh"
+mkdir -p "$W/sync"       # $W: tmpfs scratch (sync files)
 
 [[ $NET == dnat ]] || fail "bad scenario name $NAME"
 if [[ $FAM == v4 ]]; then

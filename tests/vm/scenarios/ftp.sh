@@ -6,7 +6,9 @@
 #                                      control connection (python ftplib client, two transfers)
 # Exit 0 = PASS, 77 = SKIP, other = FAIL; the one-line reason is the last line of $RES/verdict.
 set -uo pipefail
-if [[ ${1:-} == --list ]]; then
+CTHVM_PACKAGES=(vsftpd curl python3 tcpdump conntrack)
+CTHVM_TIMEOUT=120
+cthvm_list() {
   # cmd port eprt pasv epsv (v6: eprt epsv only — PORT/PASV cannot carry IPv6 addresses);
   # net masq (router masquerades the client; forward filter lets the client open anything) |
   # nonat (no NAT; forward filter: established,related + new tcp dport 21 from the client)
@@ -20,22 +22,17 @@ if [[ ${1:-} == --list ]]; then
       done
     done
   done
-  echo ftp-restart-port-v4-masq
-  echo ftp-restart-epsv-v6-nonat
-  exit 0
-fi
-NAME=$1 RES=$2
-source "$VMDIR/guest/lib.sh"
-
+  # these kill and restart cthelperd: a daemon of their own
+  echo "ftp-restart-port-v4-masq group=cthelperd cthelperd=own"
+  echo "ftp-restart-epsv-v6-nonat group=cthelperd cthelperd=own"
+}
+source "$(dirname "${BASH_SOURCE[0]}")/../guest/scenario.sh" "$@"
 IFS=- read -r _ a b c d e <<<"$NAME"
 if [[ $a == restart ]]; then
   RESTART=1 CMD=$b FAM=$c NET=$d HELPER=cthelperd
 else
   RESTART=0 CMD=$a FAM=$b NET=$c HELPER=$d
 fi
-W=/tmp/cthvm/$NAME        # tmpfs scratch (config, ftp root, downloaded files)
-rm -rf "$W"; mkdir -p "$W"
-source "$VMDIR/guest/scenario.sh"
 
 if [[ $FAM == v4 ]]; then
   SRV=10.0.2.2 CLI=10.0.1.2 RTR_S=10.0.2.1 URLHOST=10.0.2.2
@@ -148,7 +145,7 @@ else
   [[ -e $SYNC/control-ok ]] || { cat "$RES/client.log"; fail "control traffic did not pass while cthelperd was dead (fail-open)"; }
   log "control traffic passed while cthelperd was dead; restarting it"
   start_cthelperd; rc=$?
-  ((rc == 0)) || { cat "$CTH_LOG"; fail "restart of cthelperd failed: $CTH_MSG"; }
+  ((rc == 0)) || { cth_log; fail "restart of cthelperd failed: $CTH_MSG"; }
   touch "$SYNC/go"
   wait $CLIENT_PID; CRC=$?
   log "client exit $CRC"

@@ -15,28 +15,29 @@
 #   timeout  dcc_timeout=3, the receiver connects after 6 s: the expectation is gone
 # Exit 0 = PASS, other = FAIL (stage2 also knows 77 = SKIP; not used here); the one-line reason is the last line of $RES/verdict.
 set -uo pipefail
-if [[ ${1:-} == --list ]]; then
+CTHVM_PACKAGES=(ngircd python3 tcpdump conntrack)
+CTHVM_TIMEOUT=180
+cthvm_list() {
   for h in none kernel cthelperd; do
     echo "irc-dccsend-v4-masq-$h"
     # the kernel's IRC helper is IPv4-only: its v6 scenario passes when the kernel does NOT help
     echo "irc-dccsend-v6-masq-$h"
   done
-  for c in kinds resize forged; do
-    echo "irc-$c-v4-masq-kernel"; echo "irc-$c-v4-masq-cthelperd"; echo "irc-$c-v6-masq-cthelperd"
-  done
+  # resize v4 adds a client address and a route to the lab: a fresh lab before and after it
+  echo "irc-kinds-v4-masq-kernel"; echo "irc-kinds-v4-masq-cthelperd"; echo "irc-kinds-v6-masq-cthelperd"
+  echo "irc-resize-v4-masq-kernel lab=fresh"; echo "irc-resize-v4-masq-cthelperd lab=fresh"
+  echo "irc-resize-v6-masq-cthelperd"
+  echo "irc-forged-v4-masq-kernel"; echo "irc-forged-v4-masq-cthelperd"; echo "irc-forged-v6-masq-cthelperd"
+  # maxdcc and timeout give cthelperd a config file of their own (-c): a daemon of their own
   for c in maxdcc timeout; do
-    echo "irc-$c-v4-masq-kernel"; echo "irc-$c-v4-masq-cthelperd"
+    echo "irc-$c-v4-masq-kernel"; echo "irc-$c-v4-masq-cthelperd cthelperd=own"
   done
-  exit 0
-fi
-NAME=$1 RES=$2
-source "$VMDIR/guest/lib.sh"
+}
+source "$(dirname "${BASH_SOURCE[0]}")/../guest/scenario.sh" "$@"
 HERE=$VMDIR/scenarios/irc
 
 IFS=- read -r _ CASE FAM NET HELPER <<<"$NAME"
-W=/tmp/cthvm/$NAME        # tmpfs scratch (configs, files, sync)
-rm -rf "$W"; mkdir -p "$W/sync" "$W/out" "$W/run"; chmod 777 "$W/run"
-source "$VMDIR/guest/scenario.sh"
+mkdir -p "$W/sync" "$W/out" "$W/run"; chmod 777 "$W/run"   # $W: tmpfs scratch (configs, files, sync)
 
 # ------------------------------------------------------------------------------------- the case
 # Addresses: SRV = the IRC server (and receiver), CLI = the sender's source address, ADV = what the
@@ -91,27 +92,32 @@ fi
 case $HELPER in
   none) ;;
   kernel)
-    # module parameters are read-only (0400) once loaded: reload with this case's parameters
-    if [[ -d /sys/module/nf_conntrack_irc ]]; then
-      rmmod nf_nat_irc 2>/dev/null; rmmod nf_conntrack_irc || fail "cannot unload nf_conntrack_irc to change its parameters"
+    # module parameters are read-only (0400) once loaded: reload with this case's parameters (the
+    # ruleset's ct helper objects hold the module: flushed first) unless it runs with them already
+    # (loaded without a record: by stage2 or setup_helper, so with the defaults)
+    want="params:${PARAMS[*]}" cur="params:"
+    [[ -f /tmp/cthvm/.irc-params ]] && cur=$(<"/tmp/cthvm/.irc-params")
+    if ! kmod_loaded nf_conntrack_irc || [[ $cur != "$want" ]]; then
+      ruleset_flush
+      if kmod_loaded nf_conntrack_irc; then
+        rmmod nf_nat_irc 2>/dev/null; rmmod nf_conntrack_irc || fail "cannot unload nf_conntrack_irc to change its parameters"
+      fi
+      kmod nf_conntrack_irc "${PARAMS[@]}" && { kmod_loaded nf_nat_irc || kmod nf_nat_irc; } || fail "modprobe nf_conntrack_irc ${PARAMS[*]} nf_nat_irc failed"
+      echo "$want" >/tmp/cthvm/.irc-params
     fi
-    kmod nf_conntrack_irc "${PARAMS[@]}" && kmod nf_nat_irc || fail "modprobe nf_conntrack_irc ${PARAMS[*]} nf_nat_irc failed"
     for p in "${PARAMS[@]}"; do
-      [[ $(cat "/sys/module/nf_conntrack_irc/parameters/${p%%=*}") == "${p#*=}" ]] || fail "nf_conntrack_irc did not take $p"
+      [[ $(<"/sys/module/nf_conntrack_irc/parameters/${p%%=*}") == "${p#*=}" ]] || fail "nf_conntrack_irc did not take $p"
     done
-    nft -f "$VMDIR/nft/attach-irc.nft" || fail "loading attach-irc.nft failed"
+    ruleset_add "$VMDIR/nft/attach-irc.nft"
     ;;
   cthelperd)
-    start_cthelperd; rc=$?
-    ((rc == 0)) || { cat "$CTH_LOG"; fail "$CTH_MSG"; }
+    cthelperd_up
     log "attach ruleset: $REPO/nft/cthelperd.nft"
-    nft -f "$REPO/nft/cthelperd.nft" || fail "loading nft/cthelperd.nft failed"
+    ruleset_add "$REPO/nft/cthelperd.nft"
     ;;
   *) fail "bad helper $HELPER" ;;
 esac
-nft list ruleset >"$RES/ruleset.txt"
-[[ $HELPER == cthelperd ]] && nfct helper list >"$RES/nfct-helpers.txt" 2>&1
-log "lab and helper ready"
+helper_ready
 
 # ------------------------------------------------------------------------------------- IRC server
 head -c 1048576 /dev/urandom >"$W/data.bin"
@@ -218,7 +224,7 @@ case $CASE in
   forged)
     ((NEXP == 1)) || fail "expected one expectation (the genuine offer only), saw $NEXP"
     grep -q '^NEW .* dport=40001 ' "$RES/expect.norm" || fail "the expectation is not the genuine offer's (port 40001)"
-    if [[ $HELPER == cthelperd ]]; then grep -q forged "$CTH_LOG" || fail "cthelperd did not report the forged DCC"
+    if [[ $HELPER == cthelperd ]]; then cth_log | grep -q forged || fail "cthelperd did not report the forged DCC"
     else grep -q 'Forged DCC' "$RES/dmesg.txt" || log "note: no 'Forged DCC' kernel message (rate-limited?)"; fi ;;
   maxdcc)
     ((NEXP == 3)) || fail "expected three expectations (one per offer), saw $NEXP"

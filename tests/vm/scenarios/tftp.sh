@@ -8,21 +8,17 @@
 # only an expectation (NATed to the client, following the master) lets it through.
 # Exit 0 = PASS, 77 = SKIP, other = FAIL; the one-line reason is the last line of $RES/verdict.
 set -uo pipefail
-if [[ ${1:-} == --list ]]; then
+CTHVM_PACKAGES=(tftpd-hpa tftp-hpa tcpdump conntrack)
+CTHVM_TIMEOUT=90
+cthvm_list() {
   for h in none kernel cthelperd; do
     for f in v4 v6; do
       for o in rrq wrq; do echo "tftp-$o-$f-masq-$h"; done
     done
   done
-  exit 0
-fi
-NAME=$1 RES=$2
-source "$VMDIR/guest/lib.sh"
-
+}
+source "$(dirname "${BASH_SOURCE[0]}")/../guest/scenario.sh" "$@"
 IFS=- read -r _ OP FAM NET HELPER <<<"$NAME"
-W=/tmp/cthvm/$NAME        # tmpfs scratch (server root, client files)
-rm -rf "$W"; mkdir -p "$W"
-source "$VMDIR/guest/scenario.sh"
 
 [[ $NET == masq ]] || fail "bad scenario name $NAME"
 case $OP in rrq|wrq) ;; *) fail "bad scenario name $NAME" ;; esac
