@@ -47,6 +47,10 @@ impl Table {
     pub fn len(&self) -> usize {
         self.slots.len() - self.free.len()
     }
+    #[cfg(test)]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 
     fn get(&self, id: usize) -> Option<&Live> {
         self.slots.get(id).and_then(Option::as_ref)
