@@ -16,7 +16,7 @@ use anyhow::{bail, Context, Result};
 use helpers::{Dir, Reason, Tuple};
 use model::{Lookup, Model};
 use nat::{Dnat, Nat, Snat};
-use output::{lossy, EditRec, EventRec, ExpRec, HelperRec, RelatedRec};
+use output::{EditRec, EventRec, ExpRec, HelperRec, RelatedRec};
 use packet::Decoded;
 use std::collections::HashMap;
 use std::io::Write;
@@ -397,11 +397,7 @@ impl<'o> Replay<'o> {
             dir: plan.ct.dir.name(),
             edits: edits
                 .iter()
-                .map(|e| EditRec {
-                    offset: e.offset,
-                    before: lossy(e.before(&c.payload).unwrap_or_default()),
-                    after: lossy(&e.new),
-                })
+                .map(|e| EditRec::new(e.offset, e.before(&c.payload).unwrap_or_default(), &e.new))
                 .collect(),
             expectations: c.created.iter().map(ExpRec::from).collect(),
             events: plan.events.iter().map(EventRec::from).collect(),

@@ -13,6 +13,33 @@ pub struct EditRec {
     pub offset: usize,
     pub before: String,
     pub after: String,
+    /// The same bytes in hex, when either side is not printable text (a
+    /// binary protocol: H.323's PER-encoded addresses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before_hex: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after_hex: Option<String>,
+}
+
+impl EditRec {
+    /// The record of replacing `before` by `after` at `offset`.
+    pub fn new(offset: usize, before: &[u8], after: &[u8]) -> Self {
+        let text = |b: &[u8]| {
+            std::str::from_utf8(b).is_ok_and(|s| {
+                s.chars()
+                    .all(|c| !c.is_control() || matches!(c, '\r' | '\n' | '\t'))
+            })
+        };
+        let binary = !(text(before) && text(after));
+        let hex = |b: &[u8]| binary.then(|| b.iter().map(|x| format!("{x:02x}")).collect());
+        EditRec {
+            offset,
+            before: lossy(before),
+            after: lossy(after),
+            before_hex: hex(before),
+            after_hex: hex(after),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -187,7 +214,14 @@ impl HelperRec {
         }
         s.push('\n');
         for e in &self.edits {
-            let _ = writeln!(s, "  edit @{}: {:?} → {:?}", e.offset, e.before, e.after);
+            match (&e.before_hex, &e.after_hex) {
+                (Some(b), Some(a)) => {
+                    let _ = writeln!(s, "  edit @{}: {b} → {a} (hex)", e.offset);
+                }
+                _ => {
+                    let _ = writeln!(s, "  edit @{}: {:?} → {:?}", e.offset, e.before, e.after);
+                }
+            }
         }
         for e in &self.expectations {
             let _ = writeln!(s, "  expect {}", exp_text(e));
