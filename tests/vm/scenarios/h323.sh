@@ -13,6 +13,15 @@
 #              their newest extension additions are absent: the kernel's decoder (v4 tables) reads a
 #              length for every addition it does not know, present or not, and loses the Connect's
 #              h245Address; its scenario passes when the call's media fails, cthelperd's when it works
+#   forward    the caller forwards the call (Facility, callForwarded) to its own address, port 1721:
+#              the callee's second call comes in through the forwarding expectation (the kernel's
+#              own expectfn for it, ip_nat_callforwarding_expect, is what nf_nat_follow_master does
+#              when the alternative address is the forwarding side's own) and carries the media
+#   anysource  gk with gkrouted_only=0 (both helpers), the call from a third host of the server side
+#              (10.0.2.3), not the gatekeeper: the kernel's expectfn for it (ip_nat_q931_expect)
+#              only translates the destination; nf_nat_follow_master, all userspace can name, also
+#              translates the source to the gatekeeper's address: the call and its media work in
+#              both, the endpoint sees the caller as 10.0.2.3 (kernel) or 10.0.2.2 (cthelperd)
 #   gk         GRQ/GCF, RRQ/RCF, the gatekeeper's call to the registered endpoint (gatekeeper-
 #              routed: the Setup comes from the gatekeeper, through a Q.931 expectation), ARQ/ACF,
 #              the endpoint's receive channel in the Connect's fastStart, URQ/UCF
@@ -27,8 +36,11 @@ CTHVM_TIMEOUT=120
 cthvm_list() {
   local c h
   for h in none kernel cthelperd; do
-    for c in direct faststart tunnel gk; do echo "h323-$c-v4-masq-$h"; done
+    for c in direct faststart tunnel forward gk; do echo "h323-$c-v4-masq-$h"; done
   done
+  # gkrouted_only = 0: the registered endpoint accepts calls from anyone; a third host calls it
+  echo "h323-anysource-v4-masq-kernel lab=fresh"
+  echo "h323-anysource-v4-masq-cthelperd lab=fresh cthelperd=own"
   echo "h323-newer-v4-masq-kernel"
   echo "h323-newer-v4-masq-cthelperd"
   echo "h323-direct-v6-masq-kernel"
@@ -39,7 +51,7 @@ HERE=$VMDIR/scenarios/h323
 
 IFS=- read -r _ CASE FAM NET HELPER <<<"$NAME"
 [[ $NET == masq ]] || fail "bad scenario name $NAME (net must be masq)"
-case $CASE in direct|newer|faststart|tunnel|gk) ;; *) fail "bad scenario name $NAME" ;; esac
+case $CASE in direct|newer|faststart|tunnel|forward|gk|anysource) ;; *) fail "bad scenario name $NAME" ;; esac
 if [[ $FAM == v4 ]]; then SRV=10.0.2.2 CLI=10.0.1.2 NAT=10.0.2.1
 else SRV=fd00:2::2 CLI=fd00:1::2 NAT=fd00:2::1; fi
 # Does a helper act here?  none: no; the kernel's H.323 NAT on IPv6: no (IPv4 only).
@@ -52,6 +64,34 @@ log "scenario $NAME: case=$CASE fam=$FAM helper=$HELPER kernel=$KVER python=$(co
 # ------------------------------------------------------------------------------------- lab + helper
 net_setup "$NET" || fail "network setup failed"
 no_kernel_alg h323
+if [[ $CASE == anysource ]]; then
+  # a third host on the server side; gkrouted_only=0 in both helpers
+  THIRD=10.0.2.3
+  ip -n server addr add "$THIRD/24" dev eth0 nodad 2>/dev/null || ip -n server addr add "$THIRD/24" dev eth0 \
+    || fail "cannot add $THIRD to the server"
+  if [[ $HELPER != kernel ]]; then
+    printf '[helper.RAS]\ngkrouted_only = 0\n' >"$W/cthelperd.toml"
+    cp "$W/cthelperd.toml" "$RES/cthelperd.toml"
+    CTH_ARGS=(-c "$W/cthelperd.toml")
+  fi
+fi
+if [[ $HELPER == kernel ]]; then
+  # module parameters are read-only once loaded: reload nf_conntrack_h323 when it runs with another
+  # gkrouted_only than this case's (the ruleset's ct helper objects hold it: flushed first)
+  WANT_GK=1
+  [[ $CASE == anysource ]] && WANT_GK=0
+  CUR_GK=$(cat /sys/module/nf_conntrack_h323/parameters/gkrouted_only 2>/dev/null)
+  if [[ $CUR_GK != "$WANT_GK" ]]; then
+    ruleset_flush
+    if kmod_loaded nf_conntrack_h323; then
+      rmmod nf_nat_h323 2>/dev/null; rmmod nf_conntrack_h323 || fail "cannot unload nf_conntrack_h323"
+    fi
+    kmod nf_conntrack_h323 gkrouted_only=$WANT_GK && kmod nf_nat_h323 \
+      || fail "modprobe nf_conntrack_h323 gkrouted_only=$WANT_GK failed"
+  fi
+  [[ $(</sys/module/nf_conntrack_h323/parameters/gkrouted_only) == "$WANT_GK" ]] \
+    || fail "nf_conntrack_h323 does not run with gkrouted_only=$WANT_GK"
+fi
 setup_helper h323
 [[ $HELPER == kernel && ! -e /sys/kernel/debug/dynamic_debug ]] && mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 if [[ $HELPER == kernel && -w /sys/kernel/debug/dynamic_debug/control ]]; then
@@ -65,7 +105,8 @@ fi
 conntrack -E expect >"$RES/expect.events" 2>"$RES/expect.events.err" &
 PIDS+=($!)
 sleep 0.3   # let `conntrack -E` subscribe
-if [[ $CASE == gk ]]; then SROLE=(gk) CROLE=(endpoint --gk "$SRV")
+if [[ $CASE == anysource ]]; then SROLE=(gk --call-from "$THIRD") CROLE=(endpoint --gk "$SRV")
+elif [[ $CASE == gk ]]; then SROLE=(gk) CROLE=(endpoint --gk "$SRV")
 else SROLE=(callee "$CASE") CROLE=(caller "$CASE" --server "$SRV"); fi
 : >"$W/server.log"; : >"$W/client.log"
 t0=$(now_ms)
@@ -109,7 +150,7 @@ RTP=$(sed -n 's/^[a-z]* rtp-received //p' "$RES/client.log")
 MEDIA=$(sed -n 's/^[a-z]* media-address //p' "$RES/server.log")
 NEXP=$(grep -c '^NEW ' "$RES/expect.norm")
 SEEN="$RTP/10 RTP packets arrived, the server side sent to ${MEDIA:-nothing}, $NEXP expectations"
-if [[ $CASE == gk ]]; then
+if [[ $CASE == gk || $CASE == anysource ]]; then
   # the registration itself needs no helper: it must always complete
   grep -q '^gk < ras registrationRequest' "$RES/server.log" || fail "the RRQ never reached the gatekeeper"
   grep -q '^endpoint < ras registrationConfirm' "$RES/client.log" || fail "the RCF never reached the endpoint"
@@ -124,7 +165,17 @@ if [[ $CASE == gk ]]; then
 else
   # the signalling is opened from the client side: it must always complete
   grep -q '^callee < q931 setup' "$RES/server.log" || fail "the Setup never reached the callee"
-  grep -q '^caller < q931 connect' "$RES/client.log" || fail "the Connect never reached the caller"
+  if [[ $CASE == forward ]]; then
+    grep -q '^callee < q931 facility' "$RES/server.log" || fail "the forwarding Facility never reached the callee"
+    FWD=$(sed -n 's/^callee forwarded-to //p' "$RES/server.log")
+    if ((ACTS == 0)); then
+      grep -q '^callee call-failed' "$RES/server.log" || fail "without a helper the forwarded call reached the caller ($SEEN)"
+      pass "fails as expected: forwarded to $FWD, the callee's second call did not reach the caller"
+    fi
+    [[ $FWD == "$NAT:1721" ]] || fail "the callee was forwarded to $FWD, not to the router's address"
+  else
+    grep -q '^caller < q931 connect' "$RES/client.log" || fail "the Connect never reached the caller"
+  fi
   if ((ACTS == 0)); then
     [[ ${RTP:-0} == 0 ]] || fail "RTP arrived without a helper ($SEEN)"
     [[ $MEDIA == "$CLI:"* ]] || fail "the media address was rewritten without a helper ($SEEN)"
@@ -139,6 +190,15 @@ else
 fi
 [[ $MEDIA == "$NAT:"* ]] || fail "the media address is not the router's: $SEEN"
 [[ $RTP == 10 ]] || fail "$SEEN"
+if [[ $CASE == anysource ]]; then
+  FROM=$(sed -n 's/^endpoint call-from //p' "$RES/client.log")
+  if [[ $HELPER == kernel ]]; then
+    [[ $FROM == "$THIRD" ]] || fail "the endpoint saw the call from $FROM, not from the caller $THIRD"
+    pass "call from $THIRD ok (seen from $FROM: the destination alone translated), $SEEN"
+  fi
+  [[ $FROM == "$SRV" ]] || fail "the endpoint saw the call from $FROM, expected the gatekeeper's address $SRV (nat-follow-master)"
+  pass "call from $THIRD ok, seen from the gatekeeper's address $FROM (nat-follow-master; the kernel's Q.931 expectfn keeps $THIRD), $SEEN"
+fi
 [[ $HELPER == kernel ]] && pass "call ok, $SEEN; reference recorded"
 if [[ $FAM == v6 ]]; then pass "call ok over IPv6 (the kernel ALG cannot), $SEEN"; fi
 if [[ $CASE == newer ]]; then pass "call ok with v7 encodings (the kernel ALG cannot decode them), $SEEN"; fi

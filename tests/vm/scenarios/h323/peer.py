@@ -13,9 +13,13 @@ address), faststart (the caller's receive channel in the Setup's fastStart),
 tunnel (h245Tunnelling: the callee's OLC in the Connect's h245Control, the
 caller's OLC Ack in a Facility's), newer (direct, with messages as pycrate's
 H.225.0 v7 encodes them when the newest additions are absent: the kernel
-cannot decode those, see KERNEL_FRIENDLY). gk/endpoint: GRQ/GCF, RRQ/RCF, then the
+cannot decode those, see KERNEL_FRIENDLY), forward (after the CallProceeding
+the caller forwards the call with a Facility, reason callForwarded, to its
+own address on port 1721; the callee calls there as the Facility arrived
+and the forwarded call carries the media). gk/endpoint: GRQ/GCF, RRQ/RCF, then the
 gatekeeper calls the endpoint at the call signal address it registered
-(gatekeeper-routed: the Setup comes from the gatekeeper), the endpoint asks
+(gatekeeper-routed: the Setup comes from the gatekeeper; --call-from: from
+another address of the server side), the endpoint asks
 admission (ARQ/ACF), answers with its receive channel in the Connect's
 fastStart, then unregisters (URQ/UCF).
 
@@ -50,6 +54,8 @@ H245_PORT = 1800
 CALLER_SIG_SPORT = 30001   # the caller's Q.931 source port
 CALLER_H245_SPORT = 30002  # the caller's H.245 source port
 GK_SIG_SPORT = 30010       # the gatekeeper's Q.931 source port (its call to the endpoint)
+FWD_SPORT = 30020          # the callee's source port for the forwarded call
+FWD_PORT = 1721            # where the caller takes the forwarded call
 RTP_PORT = 6000            # where the caller / endpoint receives RTP (RTCP: 6001)
 SENDER_RTP = 7000          # the callee's / gatekeeper's RTP port (RTCP: 7001)
 RTP_COUNT = 10
@@ -212,10 +218,13 @@ def connect(h245=None, fs=None):
     return ("connect", newer_additions("connect", v))
 
 
-def facility():
-    return ("facility", {"protocolIdentifier": OID, "reason": ("undefinedReason", 0),
-                         "callIdentifier": {"guid": GUID},
-                         "multipleCalls": False, "maintainConnection": False})
+def facility(forward_to=None):
+    v = {"protocolIdentifier": OID, "reason": ("undefinedReason", 0),
+         "callIdentifier": {"guid": GUID}, "multipleCalls": False, "maintainConnection": False}
+    if forward_to:
+        v["reason"] = ("callForwarded", 0)
+        v["alternativeAddress"] = ta(*forward_to)
+    return ("facility", v)
 
 
 def release():
@@ -402,6 +411,8 @@ def callee(a):
     ready(a)
     c = accept(ls)
     body, _ = got_q931(c, "setup")
+    if a.case == "forward":
+        return callee_forwarded(a, c)
     tunnel = a.case == "tunnel"
     send_tpkt(c, q931(0x02, uu(call_proceeding(), tunnel=tunnel or None)))
     send_tpkt(c, q931(0x01, uu(alerting(), tunnel=tunnel or None)))
@@ -426,6 +437,49 @@ def callee(a):
     got_q931(c, "releaseComplete")
 
 
+def callee_forwarded(a, c):
+    """The caller forwards the call (to its own address, another port): the
+    callee calls there, as the Facility arrived."""
+    send_tpkt(c, q931(0x02, uu(call_proceeding())))
+    body, _ = got_q931(c, "facility")
+    alt = ip_of(body["alternativeAddress"])
+    log("%s forwarded-to %s:%d" % (ROLE, alt[0], alt[1]))
+    got_q931(c, "releaseComplete")
+    c.close()
+    try:
+        f = tcp_connect(a.ip, FWD_SPORT, alt[0], alt[1], CALL_TIMEOUT)
+    except OSError as e:
+        log("%s call-failed %s" % (ROLE, e))
+        return
+    send_tpkt(f, q931(0x05, uu(setup_uuie(a.ip, FWD_SPORT, alt[0], fast(olc_transmit(1, a.ip, SENDER_RTP))))))
+    body, _ = got_q931(f, "connect")
+    dst = reverse_media(body.get("fastStart", []))
+    if not dst:
+        die("no media address in the forwarded call's Connect")
+    log("%s media-address %s:%d" % (ROLE, dst[0], dst[1]))
+    send_rtp(a.ip, dst)
+    send_tpkt(f, q931(0x5a, uu(release())))
+    time.sleep(0.3)
+
+
+def caller_forwarding(a, u, c):
+    fl = tcp_listen(a.ip, FWD_PORT)
+    fl.settimeout(CALL_TIMEOUT + 5)
+    got_q931(c, "callProceeding")
+    send_tpkt(c, q931(0x62, uu(facility(forward_to=(a.ip, FWD_PORT)))))
+    send_tpkt(c, q931(0x5a, uu(release())))
+    try:
+        f = accept(fl)
+    except socket.timeout:
+        log("%s no-forwarded-call" % ROLE)
+        count_rtp(u, time.time() + 0.1)
+        return
+    got_q931(f, "setup")
+    send_tpkt(f, q931(0x07, uu(connect(fs=fast(olc_receive(1, a.ip, RTP_PORT))))))
+    count_rtp(u, time.time() + 6)
+    got_q931(f, "releaseComplete")
+
+
 def caller(a):
     global KERNEL_FRIENDLY
     KERNEL_FRIENDLY = a.case != "newer"
@@ -436,6 +490,8 @@ def caller(a):
     c = tcp_connect(a.ip, CALLER_SIG_SPORT, a.server, Q931_PORT)
     tunnel = True if a.case == "tunnel" else None
     send_tpkt(c, q931(0x05, uu(setup_uuie(a.ip, CALLER_SIG_SPORT, a.server, fs), tunnel=tunnel)))
+    if a.case == "forward":
+        return caller_forwarding(a, u, c)
     got_q931(c, "callProceeding")
     got_q931(c, "alerting")
     body, control = got_q931(c, "connect")
@@ -481,14 +537,16 @@ def gk(a):
         "callSignalAddress": [ta(*csa)], "gatekeeperIdentifier": "gk", "endpointIdentifier": "ep-1",
         "timeToLive": 120, "willRespondToIRR": False, "maintainConnection": False}), ep)
     time.sleep(0.3)
-    # The gatekeeper-routed call to the registered endpoint.
+    # The gatekeeper-routed call to the registered endpoint (--call-from:
+    # from another address, a caller that is not the gatekeeper).
+    me = a.call_from or a.ip
     try:
-        c = tcp_connect(a.ip, GK_SIG_SPORT, csa[0], csa[1], CALL_TIMEOUT)
+        c = tcp_connect(me, GK_SIG_SPORT, csa[0], csa[1], CALL_TIMEOUT)
     except OSError as e:
         log("%s call-failed %s" % (ROLE, e))
         return
-    fs = fast(olc_receive(1, a.ip, SENDER_RTP + 10), olc_transmit(2, a.ip, SENDER_RTP))
-    send_tpkt(c, q931(0x05, uu(setup_uuie(a.ip, GK_SIG_SPORT, csa[0], fs, gk=True))))
+    fs = fast(olc_receive(1, me, SENDER_RTP + 10), olc_transmit(2, me, SENDER_RTP))
+    send_tpkt(c, q931(0x05, uu(setup_uuie(me, GK_SIG_SPORT, csa[0], fs, gk=True))))
     v, ep = got_ras("admissionRequest")
     dcsa = v.get("destCallSignalAddress")
     acf = {"requestSeqNum": v["requestSeqNum"], "bandWidth": v["bandWidth"],
@@ -503,7 +561,7 @@ def gk(a):
     if not dst:
         die("no media address in the Connect")
     log("%s media-address %s:%d" % (ROLE, dst[0], dst[1]))
-    send_rtp(a.ip, dst)
+    send_rtp(me, dst)
     got_q931(c, "releaseComplete")
     v, ep = got_ras("unregistrationRequest")
     r.sendto(ras("unregistrationConfirm", {"requestSeqNum": v["requestSeqNum"]}), ep)
@@ -540,11 +598,14 @@ def endpoint(a):
         "maintainConnection": False}), g)
     got_ras("registrationConfirm")
     try:
-        c = accept(ls)
+        c, peer = ls.accept()
+        c.settimeout(TIMEOUT)
+        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     except socket.timeout:
         log("%s no-call" % ROLE)
         count_rtp(u, time.time() + 0.1)
         return
+    log("%s call-from %s" % (ROLE, peer[0]))
     got_q931(c, "setup")
     # Answering ARQ: no srcCallSignalAddress and no extension additions
     # (pycrate 0.8.1 mis-encodes an ARQ with any of them).
@@ -567,10 +628,11 @@ def main():
     global LOG, ROLE
     p = argparse.ArgumentParser()
     p.add_argument("role", choices=["callee", "caller", "gk", "endpoint"])
-    p.add_argument("case", nargs="?", default="direct", choices=["direct", "newer", "faststart", "tunnel", "gk"])
+    p.add_argument("case", nargs="?", default="direct", choices=["direct", "newer", "faststart", "tunnel", "forward", "gk"])
     p.add_argument("--ip", required=True)
     p.add_argument("--server")
     p.add_argument("--gk")
+    p.add_argument("--call-from", help="gk: the address its call to the endpoint comes from")
     p.add_argument("--log", required=True)
     p.add_argument("--ready", help="file created once the sockets are bound")
     a = p.parse_args()
