@@ -1140,3 +1140,36 @@ fn state_of_other_helpers_fields_survives() {
     );
     assert_eq!(r.state.tpkt_len, [7, 0]);
 }
+
+// --- timing (a quick measurement; criterion benches are the performance
+// engineer's): cargo test --release -p cthelper-helpers --test h323 time_ -- --ignored --nocapture
+
+#[test]
+#[ignore]
+fn time_q931_setup_with_fast_start() {
+    let seg = setup();
+    let n = 100_000u32;
+    for (name, conn) in [("no NAT", q931_plain()), ("under NAT", q931_masq())] {
+        let pkt = Packet {
+            conn,
+            payload: &seg,
+            tcp_seq: Some(1000),
+            ..Packet::EMPTY
+        };
+        let h = q931();
+        let t = std::time::Instant::now();
+        let mut edits = 0;
+        for _ in 0..n {
+            let mut env = TestEnv::default();
+            edits += std::hint::black_box(h.handle(std::hint::black_box(&pkt), &mut env))
+                .edits
+                .len();
+        }
+        let ns = t.elapsed().as_nanos() as f64 / f64::from(n);
+        eprintln!(
+            "Q.931 helper, Setup with 2 fastStart OLCs + 1 tunnelled OLC ({} bytes), {name}: {ns:.0} ns/packet ({} edits)",
+            seg.len(),
+            edits / n as usize
+        );
+    }
+}
