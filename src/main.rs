@@ -112,14 +112,34 @@ fn describe(cfg: &config::Config) -> String {
             _ => "ipv6",
         };
         let ports: Vec<String> = h.ports.iter().map(u16::to_string).collect();
+        let ports = if ports.is_empty() {
+            "no ports (attached by other helpers' expectations)".to_string()
+        } else {
+            format!("ports {}", ports.join(","))
+        };
+        let also: Vec<&str> = i
+            .expected_from
+            .iter()
+            .filter(|p| !i.l4.contains(p))
+            .map(|p| p.name())
+            .collect();
+        let also = if also.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (also registered for {}: named by the expectations of such masters)",
+                also.join("+")
+            )
+        };
         let _ = writeln!(
             s,
-            "{} ({}) — {}\n  {} ports {} {}, queue {}{}, private data {} bytes",
+            "{} ({}) — {}\n  {} {}{} {}, queue {}{}, private data {} bytes",
             i.name,
             if h.enabled { "enabled" } else { "disabled" },
             i.summary,
             i.l4_names(),
-            ports.join(","),
+            ports,
+            also,
             fam,
             h.queue,
             if h.queues > 1 {

@@ -106,6 +106,7 @@ pub static INFO: HelperInfo = HelperInfo {
     default_ports: &[10080],
     policies: &[("amanda", 4, 180)],
     policies_from_params: None,
+    expected_from: &[],
     params: &[MASTER_TIMEOUT.spec],
     priv_len: 0,
     summary: "Amanda: DATA/MESG/INDEX/STATE streams of the CONNECT reply",

@@ -163,6 +163,7 @@ pub static INFO: HelperInfo = HelperInfo {
     default_ports: &[21],
     policies: &[("ftp", 1, 300)],
     policies_from_params: None,
+    expected_from: &[],
     params: &[LOOSE.spec],
     priv_len: STATE_LEN,
     summary: "FTP: PORT/EPRT and 227/229 data connections",

@@ -234,6 +234,12 @@ pub struct HelperInfo {
     /// policies the parameters give. Configuring the policy directly as
     /// well is an error (they are one setting).
     pub policies_from_params: Option<fn(&Params) -> Vec<ExpectPolicy>>,
+    /// Transports, besides `l4`, of the master connections whose
+    /// expectations name this helper (H.323: RAS over UDP expects Q.931
+    /// calls over TCP). The kernel looks the name of an expectation's helper
+    /// up with the *master's* transport, so the helper is registered for
+    /// these too — without ports and without nft rules.
+    pub expected_from: &'static [L4Proto],
     /// Bytes of private data per connection (≤ 32).
     pub priv_len: usize,
     pub summary: &'static str,

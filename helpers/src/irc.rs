@@ -138,6 +138,7 @@ pub static INFO: HelperInfo = HelperInfo {
     default_ports: &[6667],
     policies: &[("irc", 8, 300)],
     policies_from_params: Some(policies),
+    expected_from: &[],
     params: &[MAX_DCC_CHANNELS.spec, DCC_TIMEOUT.spec],
     priv_len: 0,
     summary: "IRC: DCC SEND/CHAT/MOVE/TSEND/SCHAT connections (IPv4 and IPv6)",

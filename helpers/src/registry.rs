@@ -11,6 +11,9 @@ pub static REGISTRY: &[&HelperInfo] = &[
     &crate::tftp::INFO,
     &crate::irc::INFO,
     &crate::amanda::INFO,
+    &crate::h323::ras::INFO,
+    &crate::h323::q931::INFO,
+    &crate::h323::h245::INFO,
 ];
 
 /// Looks a helper up by name.

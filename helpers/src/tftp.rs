@@ -60,6 +60,7 @@ pub static INFO: HelperInfo = HelperInfo {
     default_ports: &[69],
     policies: &[("tftp", 1, 5 * 60)],
     policies_from_params: None,
+    expected_from: &[],
     params: &[],
     priv_len: 0,
     summary: "TFTP: data flow of read/write requests",

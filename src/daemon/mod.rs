@@ -444,7 +444,14 @@ pub fn registrations(cfg: &Config) -> Vec<Registration> {
     for h in cfg.enabled() {
         let fams = [(h.info.ipv4, AF_INET), (h.info.ipv6, AF_INET6)];
         for (_, l3) in fams.iter().filter(|(on, _)| *on) {
-            for l4 in h.info.l4 {
+            // Its own transports, then those of the masters whose
+            // expectations name it (HelperInfo::expected_from).
+            let extra = h
+                .info
+                .expected_from
+                .iter()
+                .filter(|p| !h.info.l4.contains(p));
+            for l4 in h.info.l4.iter().chain(extra) {
                 out.push(Registration {
                     name: h.info.name.to_string(),
                     l3: *l3,

@@ -26,6 +26,18 @@ delete table inet cthelperd
 table inet cthelperd {
 ";
 
+/// The name of a helper's nft objects (its `ct helper` object, its port
+/// set): an nft identifier cannot hold the `.` of "Q.931", so only ASCII
+/// letters, digits, `_` and `-` are kept, lowercased ("Q.931" → "q931",
+/// "RAS" → "ras"); the object's `type` keeps the helper's own name.
+pub fn object_name(helper: &str) -> String {
+    helper
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
 /// The ruleset for `cfg`'s enabled helpers.
 #[cfg_attr(not(test), allow(dead_code))] // wired as `cthelperd nft` by main.rs
 pub fn ruleset(cfg: &Config) -> String {
@@ -44,10 +56,10 @@ pub fn ruleset(cfg: &Config) -> String {
             continue;
         }
         let ports: Vec<String> = h.ports.iter().map(u16::to_string).collect();
+        let base = object_name(i.name);
         let _ = write!(
             objs,
-            "\tset {n}_ports {{\n\t\ttype inet_service\n\t\telements = {{ {p} }}\n\t}}\n\n",
-            n = i.name,
+            "\tset {base}_ports {{\n\t\ttype inet_service\n\t\telements = {{ {p} }}\n\t}}\n\n",
             p = ports.join(", ")
         );
         for l4 in i.l4 {
@@ -58,9 +70,9 @@ pub fn ruleset(cfg: &Config) -> String {
             };
             // One object per transport: SIP is "sip-udp" and "sip-tcp".
             let obj = if i.l4.len() > 1 {
-                format!("{}-{proto}", i.name)
+                format!("{base}-{proto}")
             } else {
-                i.name.to_string()
+                base.clone()
             };
             let _ = write!(
                 objs,
@@ -69,8 +81,7 @@ pub fn ruleset(cfg: &Config) -> String {
             );
             let _ = writeln!(
                 rules,
-                "\t\t{only}ct state new {proto} dport @{n}_ports ct helper set \"{obj}\"",
-                n = i.name
+                "\t\t{only}ct state new {proto} dport @{base}_ports ct helper set \"{obj}\""
             );
         }
     }
@@ -165,6 +176,28 @@ mod tests {
         let r = ruleset(&c);
         assert!(!r.contains("tftp"), "{r}");
         assert!(!r.contains("elements = {  }"), "{r}");
+    }
+
+    #[test]
+    fn object_names_are_nft_identifiers() {
+        assert_eq!(object_name("Q.931"), "q931");
+        assert_eq!(object_name("RAS"), "ras");
+        assert_eq!(object_name("ftp"), "ftp");
+        let r = ruleset(&Config::default());
+        for line in [
+            "ct helper q931 {\n\t\ttype \"Q.931\" protocol tcp",
+            "ct helper ras {\n\t\ttype \"RAS\" protocol udp",
+            "set q931_ports {\n\t\ttype inet_service\n\t\telements = { 1720 }",
+            "ct state new tcp dport @q931_ports ct helper set \"q931\"",
+            "ct state new udp dport @ras_ports ct helper set \"ras\"",
+        ] {
+            assert!(r.contains(line), "{line} missing in\n{r}");
+        }
+        // H.245 is attached by Q.931's expectations only.
+        assert!(!r.contains("H.245") && !r.contains("h245"), "{r}");
+        // Only the helper's own transports get rules, not those it is
+        // expected from.
+        assert!(!r.contains("udp dport @q931_ports"), "{r}");
     }
 
     #[test]

@@ -17,7 +17,7 @@ use anyhow::{bail, Context, Result};
 use helpers::{Dir, Reason, Tuple};
 use model::{Lookup, Model};
 use nat::{Dnat, Nat, Snat};
-use output::{first_line, lossy, EditRec, EventRec, ExpRec, HelperRec, RelatedRec, Way};
+use output::{first_line, EditRec, EventRec, ExpRec, HelperRec, RelatedRec, Way};
 use packet::Decoded;
 use std::collections::HashMap;
 use std::io::Write;
@@ -593,16 +593,10 @@ impl<'o> Replay<'o> {
             flow: conn.orig.to_string(),
             reply: conn.reply.to_string(),
             dir: plan.ct.dir.name(),
-            what: call
-                .filter(|c| !c.payload.is_empty())
-                .map(|c| first_line(&c.payload)),
+            what: call.and_then(|c| first_line(&c.payload)),
             edits: edits
                 .iter()
-                .map(|e| EditRec {
-                    offset: e.offset,
-                    before: lossy(e.before(&c.payload).unwrap_or_default()),
-                    after: lossy(&e.new),
-                })
+                .map(|e| EditRec::new(e.offset, e.before(&c.payload).unwrap_or_default(), &e.new))
                 .collect(),
             expectations: c
                 .created

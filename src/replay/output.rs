@@ -14,6 +14,33 @@ pub struct EditRec {
     pub offset: usize,
     pub before: String,
     pub after: String,
+    /// The same bytes in hex, when either side is not printable text (a
+    /// binary protocol: H.323's PER-encoded addresses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before_hex: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after_hex: Option<String>,
+}
+
+impl EditRec {
+    /// The record of replacing `before` by `after` at `offset`.
+    pub fn new(offset: usize, before: &[u8], after: &[u8]) -> Self {
+        let text = |b: &[u8]| {
+            std::str::from_utf8(b).is_ok_and(|s| {
+                s.chars()
+                    .all(|c| !c.is_control() || matches!(c, '\r' | '\n' | '\t'))
+            })
+        };
+        let binary = !(text(before) && text(after));
+        let hex = |b: &[u8]| binary.then(|| b.iter().map(|x| format!("{x:02x}")).collect());
+        EditRec {
+            offset,
+            before: lossy(before),
+            after: lossy(after),
+            before_hex: hex(before),
+            after_hex: hex(after),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -161,14 +188,31 @@ fn endpoints(t: &Tuple) -> String {
 /// The first line of `payload` (without its line end), at most 80 bytes,
 /// as text: what a protocol-neutral record can say of the message a helper
 /// acted on.
-pub fn first_line(payload: &[u8]) -> String {
+pub fn first_line(payload: &[u8]) -> Option<String> {
     const MAX: usize = 80;
     let line = payload.split(|&b| b == b'\n').next().unwrap_or_default();
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    match line.get(..MAX) {
-        Some(cut) if line.len() > MAX => format!("{}…", String::from_utf8_lossy(cut)),
-        _ => lossy(line),
+    let line = line.get(..MAX).unwrap_or(line);
+    // A binary protocol (H.323, SNMP, TFTP's opcodes): no line to show.
+    if line.is_empty()
+        || !line
+            .iter()
+            .all(|&b| b == b'\t' || (0x20..0x7f).contains(&b))
+    {
+        return None;
     }
+    let text = lossy(line);
+    Some(
+        if payload.len() > line.len()
+            && !payload
+                .get(line.len()..)
+                .is_some_and(|r| r.starts_with(b"\r\n") || r.starts_with(b"\n"))
+        {
+            format!("{text}…")
+        } else {
+            text
+        },
+    )
 }
 
 /// A new flow that matched an expectation.
@@ -259,7 +303,14 @@ impl HelperRec {
             let _ = writeln!(s, "  saw {w:?}");
         }
         for e in &self.edits {
-            let _ = writeln!(s, "  edit @{}: {:?} → {:?}", e.offset, e.before, e.after);
+            match (&e.before_hex, &e.after_hex) {
+                (Some(b), Some(a)) => {
+                    let _ = writeln!(s, "  edit @{}: {b} → {a} (hex)", e.offset);
+                }
+                _ => {
+                    let _ = writeln!(s, "  edit @{}: {:?} → {:?}", e.offset, e.before, e.after);
+                }
+            }
         }
         for e in &self.expectations {
             let _ = writeln!(s, "  expect {}", exp_text(e));

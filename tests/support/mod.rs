@@ -1,13 +1,14 @@
 //! Fixture generator: captures of scripted sessions (TCP handshakes,
 //! dialogues, UDP datagrams, the related flows) with correct checksums,
 //! built with etherparse and written as pcap or pcapng by hand —
-//! independent of the code under test. FTP is here; SIP, TFTP, IRC and
-//! Amanda are in the submodules. Each protocol has its fixtures and its
+//! independent of the code under test. FTP is here; SIP, TFTP, IRC,
+//! Amanda and H.323 are in the submodules. Each protocol has its fixtures and its
 //! golden replays; [`check_fixtures`] and [`check_goldens`] compare them
 //! with what is in `fixtures/` (`REGENERATE=1` rewrites them).
 #![allow(dead_code)]
 
 pub mod amanda;
+pub mod h323;
 pub mod irc;
 pub mod sip;
 pub mod tftp;

@@ -186,6 +186,7 @@ pub static INFO: HelperInfo = HelperInfo {
         ("image", 2, 180),
     ],
     policies_from_params: None,
+    expected_from: &[],
     params: &[
         SIP_TIMEOUT.spec,
         SIP_DIRECT_SIGNALLING.spec,

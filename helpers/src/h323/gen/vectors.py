@@ -322,7 +322,66 @@ def calls():
         [("media-fwd", "10.1.0.2", 5200)], [("body", "releaseComplete"), ("control", 1)])
 
 
+def fixtures():
+    """Messages of the replay fixtures (tests/support/h323.rs): a tunnelled
+    call, a gatekeeper-routed call to a registered endpoint, IPv6 answers."""
+    common = {"protocolIdentifier": OID, "callIdentifier": {"guid": GUID},
+              "multipleCalls": False, "maintainConnection": False}
+    emit("q931", "setup-tunnel", q931(0x05, uui(("setup", setup_val(extra=False)), tunnel=True)), [],
+         [("body", "setup"), ("tunnelling", "true")])
+    olc = enc(S.MultimediaSystemControlMessage, ("request", ("openLogicalChannel",
+              olc_val(1, (None, ("192.0.2.7", 6011))))))
+    emit("q931", "connect-tunnel", q931(0x07, uui(("connect", dict(common, destinationInfo=EPT, conferenceID=GUID)),
+         tunnel=True, control=[olc])),
+         [("control-fwd", "192.0.2.7", 6011)], [("body", "connect"), ("tunnelling", "true"), ("control", 1)])
+    ack = enc(S.MultimediaSystemControlMessage, ("response", ("openLogicalChannelAck", {
+        "forwardLogicalChannelNumber": 1,
+        "forwardMultiplexAckParameters": ("h2250LogicalChannelAckParameters", {
+            "mediaChannel": uni("10.1.0.2", 5020), "mediaControlChannel": uni("10.1.0.2", 5021)})})))
+    emit("q931", "facility-tunnel", q931(0x62, uui(("facility", {
+        "protocolIdentifier": OID, "reason": ("undefinedReason", 0), "callIdentifier": {"guid": GUID},
+        "multipleCalls": False, "maintainConnection": False}), tunnel=True, control=[ack])),
+        [("media-fwd", "10.1.0.2", 5020), ("control-fwd", "10.1.0.2", 5021)],
+        [("body", "facility"), ("reason", "undefinedReason"), ("tunnelling", "true"), ("control", 1)])
+    # The gatekeeper (192.0.2.7) calls the endpoint it registered (10.1.0.2).
+    gk_fast = fs(olc_val(1, (None, ("192.0.2.7", 6023)), (("192.0.2.7", 6020), ("192.0.2.7", 6021))))
+    emit("q931", "setup-gk", q931(0x05, uui(("setup", setup_val(None, ("10.1.0.2", 1720), ("192.0.2.7", 30010),
+         gk_fast, extra=False)))),
+         [("destcallsignal", "10.1.0.2", 1720), ("sourcecallsignal", "192.0.2.7", 30010),
+          ("control-fwd", "192.0.2.7", 6023), ("media-rev", "192.0.2.7", 6020), ("control-rev", "192.0.2.7", 6021)],
+         [("body", "setup"), ("faststart", 1)])
+    ep_fast = fs(olc_val(1, (None, ("10.1.0.2", 5033)), (("10.1.0.2", 5030), ("10.1.0.2", 5031))))
+    body = dict(common, destinationInfo=EPT, conferenceID=GUID, fastStart=ep_fast)
+    emit("q931", "connect-faststart", q931(0x07, uui(("connect", body))),
+         [("control-fwd", "10.1.0.2", 5033), ("media-rev", "10.1.0.2", 5030), ("control-rev", "10.1.0.2", 5031)], [("body", "connect")])
+    emit("ras", "rcf-ep", enc(M.RasMessage, ("registrationConfirm", {
+        "requestSeqNum": 2, "protocolIdentifier": OID,
+        "callSignalAddress": [ta("10.1.0.2", 1720)], "endpointIdentifier": "ep-42",
+        "timeToLive": 300, "willRespondToIRR": False, "maintainConnection": False})),
+        [("callsignal", "10.1.0.2", 1720)], [("msg", "registrationConfirm"), ("ttl", 300)])
+    # (no extension additions: pycrate 0.8.1 mis-encodes an ARQ with any)
+    emit("ras", "arq-answer", enc(M.RasMessage, ("admissionRequest", {
+        "requestSeqNum": 7, "callType": ("pointToPoint", 0), "callModel": ("gatekeeperRouted", 0),
+        "endpointIdentifier": "ep-42", "destCallSignalAddress": ta("10.1.0.2", 1720),
+        "srcInfo": [("h323-ID", "gk")], "bandWidth": 640, "callReferenceValue": 78,
+        "conferenceID": GUID, "activeMC": False, "answerCall": True})),
+        [("destcallsignal", "10.1.0.2", 1720)], [("msg", "admissionRequest")])
+    emit("ras", "acf-answer", enc(M.RasMessage, ("admissionConfirm", {
+        "requestSeqNum": 7, "bandWidth": 640, "callModel": ("gatekeeperRouted", 0),
+        "destCallSignalAddress": ta("10.1.0.2", 1720), "willRespondToIRR": False,
+        "uuiesRequested": {k: False for k in (
+            "setup", "callProceeding", "connect", "alerting", "information", "releaseComplete",
+            "facility", "progress", "empty")}})),
+        [("destcallsignal", "10.1.0.2", 1720)], [("msg", "admissionConfirm")])
+    fast6 = fs(olc_val(1, (None, ("2001:db8::7", 6005)), (("2001:db8::7", 6002), ("2001:db8::7", 6003))))
+    body = dict(common, destinationInfo=EPT, conferenceID=GUID, h245Address=ta("2001:db8::7", 1803),
+                fastStart=fast6)
+    emit("q931", "connect6", q931(0x07, uui(("connect", body))),
+         [("h245", "2001:db8::7", 1803), ("control-fwd", "2001:db8::7", 6005), ("media-rev", "2001:db8::7", 6002), ("control-rev", "2001:db8::7", 6003)],
+         [("body", "connect")])
+
 ras()
 h245()
 calls()
+fixtures()
 print("\n".join(OUT))
