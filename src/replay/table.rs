@@ -48,11 +48,6 @@ impl Table {
     pub fn len(&self) -> usize {
         self.slots.len() - self.free.len()
     }
-    #[cfg(test)]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
