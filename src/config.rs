@@ -263,7 +263,7 @@ impl Config {
         );
         for h in &self.helpers {
             let i = h.info;
-            let head = format!("[helper.{}]", i.name);
+            let head = format!("[helper.{}]", toml_key(i.name));
             let _ = writeln!(s, "\n{head:<28} # {}", i.summary);
             kv(
                 &mut s,
@@ -297,7 +297,12 @@ impl Config {
                 kv(&mut s, k, v.to_string(), help);
             }
             for (n, p) in h.policies.iter().enumerate() {
-                let _ = writeln!(s, "[helper.{}.policy.{}]", i.name, p.name);
+                let _ = writeln!(
+                    s,
+                    "[helper.{}.policy.{}]",
+                    toml_key(i.name),
+                    toml_key(&p.name)
+                );
                 let same = |f| {
                     i.policy_param(n, f)
                         .map_or(String::new(), |p| format!(" (= {}: one setting)", p.name))
@@ -583,6 +588,19 @@ fn apply_key(
         }
     }
     Ok(())
+}
+
+/// A table key as TOML wants it: bare when it can be (`ftp`), quoted otherwise (`"Q.931"`, whose
+/// dot would otherwise split it into two keys).
+fn toml_key(k: &str) -> String {
+    if !k.is_empty()
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        k.to_string()
+    } else {
+        toml::Value::from(k).to_string()
+    }
 }
 
 #[cfg(test)]
