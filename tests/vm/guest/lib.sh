@@ -3,7 +3,11 @@
 # Every process start costs ~60-150 ms under TCG: the helpers here use bash builtins where they can.
 VMDIR=${VMDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-[[ -n ${CTHVM_VENV:-} && -d $CTHVM_VENV/bin ]] && PATH=$CTHVM_VENV/bin:$PATH   # pip packages
+if [[ -n ${CTHVM_VENV:-} ]]; then   # pip packages
+  [[ -x $CTHVM_VENV/bin/python3 ]] \
+    || echo "CTHVM: error: the venv $CTHVM_VENV has no runnable bin/python3 in the guest (made by a python the guest cannot see?)" >&2
+  PATH=$CTHVM_VENV/bin:$PATH
+fi
 [[ -n ${KVER:-} ]] || KVER=$(uname -r)
 export KVER
 

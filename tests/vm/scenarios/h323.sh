@@ -60,6 +60,8 @@ ACTS=1
 [[ $HELPER == kernel && $FAM == v6 ]] && ACTS=0
 [[ $HELPER == kernel && $CASE == newer ]] && ACTS=0
 log "scenario $NAME: case=$CASE fam=$FAM helper=$HELPER kernel=$KVER python=$(command -v python3)"
+python3 -c 'import importlib.util as u, sys; sys.exit(u.find_spec("pycrate_asn1dir") is None)' \
+  || fail "python3 ($(command -v python3)) cannot import pycrate_asn1dir: the tier's venv (CTHVM_PIP) is missing here"
 
 # ------------------------------------------------------------------------------------- lab + helper
 net_setup "$NET" || fail "network setup failed"
