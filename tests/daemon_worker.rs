@@ -52,6 +52,8 @@ struct Kernel {
     deleted: Vec<Expectation>,
     /// Queued packets without a verdict yet: id → (frame, flow, L3 bytes).
     pending: BTreeMap<u32, (u64, usize, Vec<u8>)>,
+    /// `--broadcast`: subnets of the router's interface 1.
+    subnets: Vec<cthelperd::replay::nat::Subnet>,
     /// Verdicts as the kernel applied them: (frame, L3 before, L3 sent or
     /// None, dropped).
     verdicts: VecDeque<Applied>,
@@ -78,6 +80,7 @@ impl Kernel {
             master,
             follow,
             policies: &self.policies[helper],
+            subnets: &[],
             info: self.model.infos.get(helper).copied(),
             now_ns: self.now_ns,
             frame: self.frame,
@@ -272,6 +275,18 @@ impl Link for Fake {
     fn route_oif(&mut self, _addr: IpAddr) -> Option<u32> {
         None
     }
+    fn broadcast_prefix(&mut self, oif: u32, bcast: std::net::Ipv4Addr) -> Option<u8> {
+        // Every packet leaves by interface 1, whose addresses are the
+        // `--broadcast` subnets.
+        let k = self.0.borrow();
+        k.subnets
+            .iter()
+            .find(|n| {
+                let host = u32::MAX.checked_shr(u32::from(n.prefix)).unwrap_or(0);
+                oif == 1 && u32::from(bcast) == u32::from(n.net) | host
+            })
+            .map(|n| n.prefix)
+    }
 }
 
 /// One helped message as the worker decided it.
@@ -345,6 +360,8 @@ fn queued(
     }
     w.end();
     w.be32(NFQA_CT_INFO, view.ctinfo.ctinfo(dir));
+    // Sent by the router itself (no input interface), out of interface 1.
+    w.be32(NFQA_IFINDEX_OUTDEV, 1);
     let fam = if f.conn.is_ipv6() {
         nl::AF_INET6
     } else {
@@ -363,6 +380,7 @@ fn run(g: &Golden) -> Vec<Decided> {
     let mut args: Vec<String> = g.args.iter().map(|s| s.to_string()).collect();
     let mut nat = Nat::default();
     let mut extra = Vec::new();
+    let mut subnets = Vec::new();
     while let Some(a) = args.first().cloned() {
         args.remove(0);
         let v = args.remove(0);
@@ -370,6 +388,7 @@ fn run(g: &Golden) -> Vec<Decided> {
             "--snat" => nat.snat.push(v.parse::<Snat>().unwrap()),
             "--dnat" => nat.dnat.push(v.parse::<Dnat>().unwrap()),
             "--helper" => extra.push(v),
+            "--broadcast" => subnets.push(v.parse().unwrap()),
             _ => panic!("option {a}"),
         }
     }
@@ -387,6 +406,7 @@ fn run(g: &Golden) -> Vec<Decided> {
         made: Vec::new(),
         deleted: Vec::new(),
         pending: BTreeMap::new(),
+        subnets,
         verdicts: VecDeque::new(),
     })));
     let shared = Arc::new(Shared {
@@ -618,6 +638,7 @@ fn worker_decides_as_the_goldens_say() {
         support::irc::GOLDENS,
         support::amanda::GOLDENS,
         support::h323::GOLDENS,
+        support::snmp::GOLDENS,
     ] {
         all.extend(list.iter().filter(|g| g.golden.ends_with(".jsonl")));
     }

@@ -68,3 +68,32 @@ os.makedirs("seeds/snmp_decode", exist_ok=True)
 for name, data in seeds.items():
     with open(os.path.join("seeds/snmp_decode", name), "wb") as f:
         f.write(data)
+
+# Seeds of the `snmp` helper target: a header (fuzz_targets/snmp.rs) and one
+# of the payloads above. flags: bit 0 reply, 1 snmp_trap, 2 NAT, 3
+# drop_malformed, 5 broadcast known, 6 table refuses.
+def a4(s):
+    return bytes(int(x) for x in s.split("."))
+
+def header(flags, addrs, ports, prefix=24):
+    return bytes([flags]) + b"".join(a4(x) for x in addrs) + b"".join(
+        p.to_bytes(2, "big") for p in ports) + bytes([prefix])
+
+DNAT = (["198.51.100.7", "203.0.113.1", "10.0.0.5", "198.51.100.7"], [40000, 161, 161, 40000])
+SNAT = (["10.0.0.5", "198.51.100.7", "198.51.100.7", "203.0.113.1"], [50000, 162, 162, 50000])
+BCAST = (["10.0.3.1", "10.0.3.255", "10.0.3.255", "10.0.3.1"], [40000, 161, 161, 40000])
+helper_seeds = {
+    "dnat_response": header(0b101, *DNAT) + seeds["v1_response_ip"],
+    "dnat_request": header(0b100, *DNAT) + seeds["v1_get"],
+    "snat_trap_v1": header(0b110, *SNAT) + seeds["v1_trap"],
+    "snat_trap_v2c": header(0b110, *SNAT) + seeds["v2c_trap"],
+    "snat_inform_response": header(0b111, *SNAT) + seeds["v2c_inform_long"],
+    "snat_v3": header(0b110, *SNAT) + seeds["v3_report"],
+    "snat_cut_drop": header(0b1110, *SNAT) + seeds["v2c_trap"][:-7],
+    "broadcast": header(0b100000, *BCAST) + seeds["v1_get"],
+    "broadcast_refused": header(0b1100000, *BCAST) + seeds["v1_get"],
+}
+os.makedirs("seeds/snmp", exist_ok=True)
+for name, data in helper_seeds.items():
+    with open(os.path.join("seeds/snmp", name), "wb") as f:
+        f.write(data)

@@ -41,6 +41,9 @@ reasons! {
     TooManyMedia => "too_many_media",
     /// An address of another family than the connection, or a name.
     Family => "family",
+    /// An SNMPv3 message under NAT: passed unchanged (its addresses are
+    /// authenticated or encrypted; the kernel drops it).
+    SnmpV3 => "snmpv3",
     // --- protocol helpers: security decisions ---
     /// FTP bounce: the advertised address is not the sender's.
     Bounce => "bounce",

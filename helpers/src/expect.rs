@@ -125,7 +125,10 @@ pub enum SrcAddr {
     Exact(IpAddr),
     /// Any address whose first `prefix` bits equal `net`'s (e.g. the
     /// answers to a broadcast, `nf_conntrack_broadcast_help`). `prefix` is
-    /// at most the address length; bits of `net` past it are ignored.
+    /// at most the address length; bits of `net` past it do not take part
+    /// in matching, but the tuple carries them as given, as the kernel
+    /// stores an expectation's tuple (the broadcast helper's has the
+    /// broadcast address itself).
     Net(IpAddr, u8),
 }
 
@@ -146,13 +149,12 @@ impl SrcAddr {
             SrcAddr::Net(_, p) => p.min(bits),
         }
     }
-    /// The address the tuple carries (masked), or the unspecified address of
-    /// `v6`'s family.
+    /// The address the tuple carries (for [`SrcAddr::Net`] as given, not
+    /// masked), or the unspecified address of `v6`'s family.
     pub fn addr(&self, v6: bool) -> IpAddr {
         match *self {
             SrcAddr::Any => unspecified(v6),
-            SrcAddr::Exact(a) => a,
-            SrcAddr::Net(a, p) => mask_addr(a, p),
+            SrcAddr::Exact(a) | SrcAddr::Net(a, _) => a,
         }
     }
     /// The exact address, if the mask is all ones.
@@ -255,7 +257,8 @@ impl Expectation {
             nat: None,
         }
     }
-    /// The expected tuple (masked-out parts zero).
+    /// The expected tuple (the source address as [`SrcAddr::addr`] gives
+    /// it, a masked-out source port zero).
     pub fn tuple(&self) -> Tuple {
         Tuple {
             src: self.src.addr(self.dst.is_ipv6()),
@@ -375,7 +378,7 @@ mod tests {
         assert!(n.matches(ip("192.0.2.1")));
         assert!(!n.matches(ip("192.0.3.1")));
         assert!(!n.matches(ip("::1")));
-        assert_eq!(n.addr(false), ip("192.0.2.0"));
+        assert_eq!(n.addr(false), ip("192.0.2.77"));
         assert_eq!(n.mask(false), ip("255.255.255.0"));
         assert_eq!(SrcAddr::Any.mask(true), ip("::"));
         assert_eq!(

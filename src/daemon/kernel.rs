@@ -14,11 +14,11 @@ use super::metrics::Metrics;
 use crate::flow::{Conntrack, Plan};
 use crate::netlink::ct::{self, ListedExp};
 use crate::netlink::queue::{Verdict, NF_ACCEPT, NF_DROP};
-use crate::netlink::route::RouteSocket;
+use crate::netlink::route::{self, RouteSocket};
 use crate::netlink::{AttrWriter, NfMsg, NfSocket, NlError, AF_INET, AF_INET6};
 use helpers::{Env, Event, ExpectChange, ExpectError, ExpectFlags, Expectation, L4Proto, Reason};
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 use tracing::debug;
 
@@ -41,6 +41,9 @@ pub trait Link {
     fn query(&mut self, msg: NfMsg, flags: u16) -> Result<Vec<NfMsg>, NlError>;
     fn dump(&mut self, msg: NfMsg) -> Result<Vec<NfMsg>, NlError>;
     fn route_oif(&mut self, addr: IpAddr) -> Option<u32>;
+    /// The prefix length of the first primary address of interface `oif`
+    /// whose broadcast address is `broadcast` (rtnetlink RTM_GETADDR).
+    fn broadcast_prefix(&mut self, oif: u32, broadcast: Ipv4Addr) -> Option<u8>;
 }
 
 /// The kernel's netlink, owned by one worker: the ctnetlink socket is opened
@@ -103,6 +106,10 @@ impl Link for KernelLink {
     fn route_oif(&mut self, addr: IpAddr) -> Option<u32> {
         self.route.as_mut()?.oif(addr)
     }
+    fn broadcast_prefix(&mut self, oif: u32, broadcast: Ipv4Addr) -> Option<u8> {
+        let addrs = self.route.as_mut()?.addrs()?;
+        route::broadcast_prefix(&addrs, oif, broadcast)
+    }
 }
 
 fn family(c: &Conntrack) -> u8 {
@@ -156,6 +163,10 @@ pub struct KernelTable<'a> {
     pub link: &'a mut dyn Link,
     pub rng: &'a mut crate::flow::Rng,
     pub metrics: &'a Metrics,
+    /// The packet was sent by this host (it came in by no interface:
+    /// no NFQA_IFINDEX_INDEV). `nf_conntrack_broadcast_help()` looks only
+    /// at those (`skb->sk` set, in the conntrack's namespace).
+    pub local: bool,
     pending: Pending,
     events: Vec<Event>,
 }
@@ -174,6 +185,7 @@ impl<'a> KernelTable<'a> {
             link,
             rng,
             metrics,
+            local: false,
             pending: Pending::default(),
             events: Vec::new(),
         }
@@ -582,15 +594,112 @@ impl Env for KernelTable<'_> {
         self.link.route_oif(addr)
     }
 
-    /// Not known to the daemon yet: the kernel's broadcast helper looks at
-    /// the addresses of the interface a local broadcast leaves by.
-    fn broadcast_prefix(&mut self, _broadcast: IpAddr) -> Option<u8> {
-        None
+    /// `nf_conntrack_broadcast_help()`'s mask: only for a packet this host
+    /// sent, the prefix of the first primary address of the interface it
+    /// leaves by (NFQA_IFINDEX_OUTDEV) whose broadcast address is the
+    /// destination — one RTM_GETADDR dump, asked only for such packets.
+    fn broadcast_prefix(&mut self, broadcast: IpAddr) -> Option<u8> {
+        let IpAddr::V4(b) = broadcast else {
+            return None;
+        };
+        if !self.local {
+            return None;
+        }
+        let oif = self.ct.outdev?;
+        let p = self.link.broadcast_prefix(oif, b);
+        debug!(
+            helper = self.helper,
+            "broadcast prefix of {b} on interface {oif}: {p:?}"
+        );
+        p
     }
 }
 
 impl crate::flow::Table for KernelTable<'_> {
     fn take_events(&mut self) -> Vec<Event> {
         std::mem::take(&mut self.events)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::seqadj::SeqAdj;
+    use helpers::{ConnView, CtState, CtStatus, Dir, PrivData, Tuple};
+
+    /// A kernel that answers nothing but the address question, and
+    /// records it.
+    #[derive(Default)]
+    struct Addrs {
+        asked: Vec<(u32, Ipv4Addr)>,
+    }
+
+    impl Link for Addrs {
+        fn request(&mut self, _: NfMsg, _: u16) -> Result<(), NlError> {
+            Ok(())
+        }
+        fn query(&mut self, _: NfMsg, _: u16) -> Result<Vec<NfMsg>, NlError> {
+            Ok(Vec::new())
+        }
+        fn dump(&mut self, _: NfMsg) -> Result<Vec<NfMsg>, NlError> {
+            Ok(Vec::new())
+        }
+        fn route_oif(&mut self, _: IpAddr) -> Option<u32> {
+            None
+        }
+        fn broadcast_prefix(&mut self, oif: u32, b: Ipv4Addr) -> Option<u8> {
+            self.asked.push((oif, b));
+            (oif == 3 && b == Ipv4Addr::new(10, 0, 3, 255)).then_some(24)
+        }
+    }
+
+    fn ct(outdev: Option<u32>) -> Conntrack {
+        let t = Tuple {
+            src: "10.0.3.1".parse().unwrap(),
+            dst: "10.0.3.255".parse().unwrap(),
+            proto: L4Proto::Udp,
+            sport: 40000,
+            dport: 161,
+        };
+        Conntrack {
+            conn: ConnView::plain(t),
+            dir: Dir::Original,
+            ctinfo: CtState::New,
+            status: CtStatus(0),
+            zone: 0,
+            state: PrivData::ZERO,
+            seqadj: SeqAdj::default(),
+            outdev,
+        }
+    }
+
+    #[test]
+    fn broadcast_prefix_only_for_local_packets_on_their_interface() {
+        let metrics = Metrics::new();
+        let mut rng = crate::flow::Rng(1);
+        let bc: IpAddr = "10.0.3.255".parse().unwrap();
+        let mut link = Addrs::default();
+        // Forwarded (it came in by an interface): not asked.
+        let c = ct(Some(3));
+        let mut t = KernelTable::new(&c, "snmp", &mut link, &mut rng, &metrics);
+        assert_eq!(t.broadcast_prefix(bc), None);
+        // Sent by this host: the output interface's answer.
+        t.local = true;
+        assert_eq!(t.broadcast_prefix(bc), Some(24));
+        assert_eq!(t.broadcast_prefix("10.0.3.127".parse().unwrap()), None);
+        assert_eq!(t.broadcast_prefix("fd00::ff".parse().unwrap()), None);
+        drop(t);
+        assert_eq!(
+            link.asked,
+            [
+                (3, Ipv4Addr::new(10, 0, 3, 255)),
+                (3, Ipv4Addr::new(10, 0, 3, 127))
+            ]
+        );
+        // No output interface: nothing to look at.
+        let c = ct(None);
+        let mut t = KernelTable::new(&c, "snmp", &mut link, &mut rng, &metrics);
+        t.local = true;
+        assert_eq!(t.broadcast_prefix(bc), None);
     }
 }

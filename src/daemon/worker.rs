@@ -255,6 +255,7 @@ impl<Q: QueueIo, L: Link> Worker<Q, L> {
         let view = ct.view(ctinfo, q.outdev);
         let metrics = self.shared.metrics.clone();
         let mut table = KernelTable::new(&view, hname, &mut self.link, &mut self.rng, &metrics);
+        table.local = q.indev.is_none();
         let plans = self
             .core
             .packet(now_ns, id, q.payload.to_vec(), slot, &view, &mut table);

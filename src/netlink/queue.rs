@@ -12,7 +12,9 @@ pub const NFQNL_MSG_CONFIG: u8 = 2;
 // enum nfqnl_attr_type
 pub const NFQA_PACKET_HDR: u16 = 1;
 pub const NFQA_VERDICT_HDR: u16 = 2;
-pub const NFQA_IFINDEX_OUTDEV: u16 = 5;
+// (3 NFQA_MARK, 4 NFQA_TIMESTAMP)
+pub const NFQA_IFINDEX_INDEV: u16 = 5;
+pub const NFQA_IFINDEX_OUTDEV: u16 = 6;
 pub const NFQA_PAYLOAD: u16 = 10;
 pub const NFQA_CT: u16 = 11;
 pub const NFQA_CT_INFO: u16 = 12;
@@ -115,6 +117,11 @@ pub struct Queued<'a> {
     pub skb_info: u32,
     /// The interface the packet leaves through (absent on input hooks).
     pub outdev: Option<u32>,
+    /// The interface the packet came in by: absent for a packet this host
+    /// sent (at the postrouting hook, where helpers run, `ip_output()`
+    /// passes `skb->dev` as the input device: the input interface of a
+    /// forwarded packet, none for a local one).
+    pub indev: Option<u32>,
 }
 
 /// Why a packet message could not be used at all (not even for a verdict).
@@ -145,6 +152,7 @@ impl<'a> Queued<'a> {
             ctinfo: a.get(NFQA_CT_INFO).and_then(|c| c.be32()),
             skb_info: a.get(NFQA_SKB_INFO).and_then(|c| c.be32()).unwrap_or(0),
             outdev: a.get(NFQA_IFINDEX_OUTDEV).and_then(|c| c.be32()),
+            indev: a.get(NFQA_IFINDEX_INDEV).and_then(|c| c.be32()),
         })
     }
 }
@@ -245,8 +253,20 @@ mod tests {
         w.put(NFQA_PAYLOAD, &[0x45, 1, 2, 3]);
         w.be32(NFQA_CT_INFO, 3);
         w.be32(NFQA_SKB_INFO, NFQA_SKB_CSUMNOTREADY);
+        w.be32(NFQA_IFINDEX_OUTDEV, 7);
         let b = w.into_bytes();
         let q = Queued::parse(&b).unwrap();
+        assert_eq!((q.outdev, q.indev), (Some(7), None));
+        // The attribute numbers of enum nfqnl_attr_type, literally: 4 is
+        // NFQA_TIMESTAMP (16 bytes), 5 NFQA_IFINDEX_INDEV, 6 OUTDEV.
+        let mut w = AttrWriter::new();
+        w.put(NFQA_PACKET_HDR, &[0, 0, 0, 43, 0x08, 0x00, 4]);
+        w.put(4, &[0; 16]);
+        w.be32(5, 2);
+        w.be32(6, 3);
+        let fwd = w.into_bytes();
+        let f = Queued::parse(&fwd).unwrap();
+        assert_eq!((f.indev, f.outdev), (Some(2), Some(3)));
         assert_eq!((q.id, q.hw_protocol, q.hook), (42, 0x0800, 3));
         assert_eq!(q.payload, &[0x45, 1, 2, 3]);
         assert_eq!(q.ctinfo, Some(3));

@@ -16,7 +16,7 @@ use crate::flow::{Core, Limits, Plan};
 use anyhow::{bail, Context, Result};
 use helpers::{Dir, Reason, Tuple};
 use model::{Lookup, Model};
-use nat::{Dnat, Nat, Snat};
+use nat::{Dnat, Nat, Snat, Subnet};
 use output::{first_line, EditRec, EventRec, ExpRec, HelperRec, RelatedRec, Way};
 use packet::Decoded;
 use std::collections::HashMap;
@@ -47,6 +47,11 @@ pub struct Args {
     /// `[2001:db8::1]:21=[fd00::2]:21`. Repeatable.
     #[arg(long, value_name = "ADDR:PORT=ADDR:PORT")]
     pub dnat: Vec<Dnat>,
+    /// A subnet of the host the capture was taken on: a request to its
+    /// broadcast address is a local broadcast (the SNMP helper expects the
+    /// answers from the subnet): `192.168.1.0/24`. Repeatable; IPv4.
+    #[arg(long = "broadcast", value_name = "NET/LEN")]
+    pub broadcasts: Vec<Subnet>,
     /// Run helper NAME on PORT too (overrides the configured owner of that
     /// port): `ftp:2121`. Repeatable.
     #[arg(long = "helper", value_name = "NAME:PORT")]
@@ -220,6 +225,7 @@ struct Replay<'o> {
     writer: Option<capture::Writer>,
     writer_ifaces: usize,
     stats: Stats,
+    subnets: Vec<Subnet>,
 }
 
 impl<'o> Replay<'o> {
@@ -239,6 +245,7 @@ impl<'o> Replay<'o> {
             writer: args.write.as_ref().map(|_| capture::Writer::new(&[])),
             writer_ifaces: 0,
             stats: Stats::default(),
+            subnets: args.broadcasts.clone(),
         })
     }
 
@@ -454,6 +461,7 @@ impl<'o> Replay<'o> {
                 now_ns: f.ts_ns,
                 frame: f.number,
                 events: Vec::new(),
+                subnets: &self.subnets,
             };
             let plans = self.core.packet(f.ts_ns, tag, pkt, h, &ct, &mut env);
             self.carry_out(plans)?;

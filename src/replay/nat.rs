@@ -4,7 +4,7 @@
 
 use anyhow::{bail, Context, Result};
 use helpers::{ConnView, ExpectNat, Tuple};
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::str::FromStr;
 
 /// `--snat PREFIX=ADDR`: source NAT of a client prefix to one address,
@@ -66,6 +66,43 @@ impl FromStr for Dnat {
             bail!("`{s}` mixes IPv4 and IPv6");
         }
         Ok(Dnat { from, to })
+    }
+}
+
+/// `--broadcast NET/LEN`: a subnet of the host the capture was taken on;
+/// a request it sends to the subnet's broadcast address is taken as a
+/// local broadcast (the SNMP helper expects the answers from the subnet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subnet {
+    pub net: Ipv4Addr,
+    pub prefix: u8,
+}
+
+impl FromStr for Subnet {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let (addr, len) = s
+            .split_once('/')
+            .context("expected NET/LEN, e.g. 192.168.1.0/24")?;
+        let net: Ipv4Addr = addr
+            .parse()
+            .with_context(|| format!("bad IPv4 address `{addr}`"))?;
+        let prefix = len
+            .parse::<u8>()
+            .ok()
+            .filter(|l| (1..=30).contains(l))
+            .with_context(|| {
+                format!("bad prefix length `{len}` (1 to 30: a subnet with a broadcast address)")
+            })?;
+        Ok(Subnet { net, prefix })
+    }
+}
+
+impl Subnet {
+    /// The subnet's broadcast address (all host bits set).
+    pub fn broadcast(&self) -> Ipv4Addr {
+        let host = u32::MAX.checked_shr(u32::from(self.prefix)).unwrap_or(0);
+        Ipv4Addr::from(u32::from(self.net) | host)
     }
 }
 
@@ -173,6 +210,17 @@ pub fn follow_master(master: &ConnView, nat: &ExpectNat, arrival: Tuple) -> Tupl
 mod tests {
     use super::*;
     use helpers::{Dir, L4Proto};
+
+    #[test]
+    fn subnets() {
+        let s: Subnet = "10.0.3.0/24".parse().unwrap();
+        assert_eq!(s.broadcast(), Ipv4Addr::new(10, 0, 3, 255));
+        let s: Subnet = "192.168.8.77/22".parse().unwrap();
+        assert_eq!(s.broadcast(), Ipv4Addr::new(192, 168, 11, 255));
+        for bad in ["10.0.3.0", "10.0.3.0/31", "10.0.3.0/0", "fd00::/64", "x/24"] {
+            assert!(bad.parse::<Subnet>().is_err(), "{bad}");
+        }
+    }
 
     fn t(s: &str, sp: u16, d: &str, dp: u16) -> Tuple {
         Tuple {

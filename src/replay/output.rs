@@ -14,8 +14,8 @@ pub struct EditRec {
     pub offset: usize,
     pub before: String,
     pub after: String,
-    /// The same bytes in hex, when either side is not printable text (a
-    /// binary protocol: H.323's PER-encoded addresses).
+    /// The bytes in hex, when either side is not text (a binary protocol:
+    /// SNMP's IpAddress octets), which `before`/`after` cannot show.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub before_hex: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -23,24 +23,28 @@ pub struct EditRec {
 }
 
 impl EditRec {
-    /// The record of replacing `before` by `after` at `offset`.
     pub fn new(offset: usize, before: &[u8], after: &[u8]) -> Self {
-        let text = |b: &[u8]| {
-            std::str::from_utf8(b).is_ok_and(|s| {
-                s.chars()
-                    .all(|c| !c.is_control() || matches!(c, '\r' | '\n' | '\t'))
-            })
-        };
-        let binary = !(text(before) && text(after));
-        let hex = |b: &[u8]| binary.then(|| b.iter().map(|x| format!("{x:02x}")).collect());
+        let binary = !is_text(before) || !is_text(after);
         EditRec {
             offset,
             before: lossy(before),
             after: lossy(after),
-            before_hex: hex(before),
-            after_hex: hex(after),
+            before_hex: binary.then(|| hex(before)),
+            after_hex: binary.then(|| hex(after)),
         }
     }
+}
+
+/// Valid UTF-8 without control characters other than tab, CR and LF.
+fn is_text(b: &[u8]) -> bool {
+    std::str::from_utf8(b).is_ok_and(|s| {
+        s.chars()
+            .all(|c| !c.is_control() || matches!(c, '\t' | '\r' | '\n'))
+    })
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 #[derive(Debug, Serialize)]
@@ -235,7 +239,7 @@ pub struct RelatedRec {
     pub way: Way,
 }
 
-pub fn lossy(b: &[u8]) -> String {
+fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 

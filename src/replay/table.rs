@@ -4,6 +4,7 @@
 //! through an index by destination — no scan of every live expectation per
 //! packet.
 
+use super::nat::Subnet;
 use crate::flow::Rng;
 use helpers::{
     Env, Event, ExpectChange, ExpectError, ExpectFlags, ExpectPolicy, Expectation, HelperInfo,
@@ -213,6 +214,8 @@ pub struct TableEnv<'a> {
     pub frame: u64,
     /// What the table did besides inserting (evictions, refusals).
     pub events: Vec<Event>,
+    /// `--broadcast`: the capturing host's subnets.
+    pub subnets: &'a [Subnet],
 }
 
 impl TableEnv<'_> {
@@ -376,9 +379,13 @@ impl Env for TableEnv<'_> {
         None
     }
 
-    /// A capture knows no interfaces.
-    fn broadcast_prefix(&mut self, _broadcast: IpAddr) -> Option<u8> {
-        None
+    /// A capture knows no interfaces: only the subnets `--broadcast` names
+    /// (the first whose broadcast address this is).
+    fn broadcast_prefix(&mut self, broadcast: IpAddr) -> Option<u8> {
+        self.subnets
+            .iter()
+            .find(|s| IpAddr::V4(s.broadcast()) == broadcast)
+            .map(|s| s.prefix)
     }
 }
 
@@ -417,6 +424,7 @@ mod tests {
             now_ns: 0,
             frame: 1,
             events: vec![],
+            subnets: &[],
         }
     }
 

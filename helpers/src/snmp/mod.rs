@@ -1,11 +1,14 @@
-//! SNMP: the addresses inside SNMP messages under NAT — the kernel's
-//! `nf_nat_snmp_basic_main.c` (with `nf_nat_snmp_basic.asn1`), and the
-//! message model the `snmp` helper (`nf_conntrack_snmp.c`,
-//! `nf_conntrack_broadcast.c`) will use.
+//! SNMP: the `snmp` (udp/161) and `snmp_trap` (udp/162) helpers — the
+//! kernel's `nf_conntrack_snmp.c` with `nf_conntrack_broadcast.c`, and
+//! `nf_nat_snmp_basic_main.c` (with `nf_nat_snmp_basic.asn1`).
 //!
-//! This module is the sans-helper part: a BER reader ([`ber`]), the SNMP
-//! message ([`msg`]) and the pure translation [`translate`] that the
-//! helper calls. It makes no expectation and knows no connection.
+//! Read in this order: [`helper`] (what the two helpers decide: the
+//! answers to a broadcast request, which packets are translated, the
+//! address pairs, the deliberate differences from the kernel), then this
+//! module (the translation: [`edits`], [`translate`], the kernel's
+//! verdict and checksum update), [`msg`] (the SNMP message) and [`ber`]
+//! (the BER reader). The translation makes no expectation and knows no
+//! connection.
 //!
 //! # Parse ([`msg::decode`])
 //! The SNMP message at the start of the UDP payload: version (v1, v2c, v3),
@@ -18,9 +21,11 @@
 //! so a NAT rewrite is a same-length 4-octet edit. SNMPv3 is recognised
 //! (msgVersion 3) and not read further.
 //!
-//! # Translate ([`translate`])
-//! Given the payload and a `from`/`to` pair: every IpAddress equal to
-//! `from` becomes `to` — the varbind values and the v1 trap's agent-addr.
+//! # Translate ([`edits`], [`translate`])
+//! Given the message and a list of `from`/`to` pairs: every IpAddress
+//! equal to a pair's `from` becomes its `to` (the first pair that matches
+//! decides; one pass, so pairs never chain) — the varbind values and the
+//! v1 trap's agent-addr.
 //! Nothing else is touched: not an address inside an OCTET STRING or an
 //! Opaque, not the instance part of an OID (`ipAdEntAddr.10.0.0.5` keeps
 //! its `10.0.0.5`), not v3.
@@ -68,10 +73,11 @@
 //!   STRING is taken too, as before 4.16.
 //! * **SNMPv3**: recognised and left alone — with authentication a rewrite
 //!   would break the digest, with privacy the PDU is encrypted (the kernel
-//!   drops it under NAT). The helper should pass and count it.
+//!   drops it under NAT). The helper passes and counts it (`snmpv3`).
 //! * **Decode failure**: [`translate`] returns the [`DecodeError`]; the
-//!   helper passes the packet unchanged and counts it (drops it only with a
-//!   config switch — the kernel always drops).
+//!   helper passes the packet unchanged and counts it (`malformed`; drops
+//!   it with `drop_malformed = true` where the kernel would decode it —
+//!   the kernel always drops then).
 //! * **Value types outside the kernel's grammar** (BIT STRING,
 //!   `[APPLICATION 5]` NsapAddress, `[APPLICATION 7]`, constructed values,
 //!   high tag numbers): skipped, the other varbinds translated (the kernel
@@ -86,10 +92,13 @@
 //!   reads no INTEGER but the version). No SNMP implementation sends them.
 //!
 //! Everywhere else — a v1/v2c message whose every value has a type of the
-//! grammar, which the kernel decodes and forwards — the edits are the
-//! kernel's, byte for byte ([`Kernel::Same`]).
+//! grammar, which the kernel decodes and forwards — the edits of the
+//! kernel's pair are the kernel's, byte for byte ([`Kernel::Same`]); the
+//! helper adds the pair of a responder behind DNAT, which the kernel does
+//! not translate ([`helper`]).
 
 pub mod ber;
+pub mod helper;
 pub mod msg;
 
 #[cfg(test)]
@@ -99,6 +108,7 @@ mod enc;
 #[cfg(test)]
 mod tests;
 
+pub use helper::{Snmp, INFO, TRAP_INFO};
 pub use msg::{decode, DecodeError, KernelReject, Message, Place, Version};
 
 use crate::edit::Edit;
@@ -144,34 +154,65 @@ pub struct Translation<'a> {
     pub kernel: Kernel,
 }
 
+/// One address rewrite: an IpAddress equal to `from` becomes `to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pair {
+    pub from: Ipv4Addr,
+    pub to: Ipv4Addr,
+}
+
+impl Pair {
+    pub const fn new(from: Ipv4Addr, to: Ipv4Addr) -> Self {
+        Pair { from, to }
+    }
+    /// `from == to`: nothing to rewrite.
+    pub fn identity(&self) -> bool {
+        self.from == self.to
+    }
+}
+
+/// The edits of `message` under `pairs`, in one pass: each IpAddress is
+/// compared with the pairs' `from` in order and the first that equals it
+/// decides (a pair with `from == to` keeps it); an address written is
+/// never looked at again, so `a → b` and `b → c` do not chain into
+/// `a → c`.
+pub fn edits<'a>(message: &Message<'a>, pairs: &[Pair]) -> Vec<AddrEdit<'a>> {
+    message
+        .addresses()
+        .into_iter()
+        .filter_map(|a| {
+            let p = pairs.iter().find(|p| p.from == a.addr)?;
+            (!p.identity()).then_some(AddrEdit {
+                offset: a.offset,
+                old: a.addr,
+                new: p.to,
+                place: a.place,
+            })
+        })
+        .collect()
+}
+
+/// What the kernel does with `message` when its own pair
+/// (`snmp_translate()`'s `from`/`to`) is `kernel`.
+pub fn kernel_verdict(message: &Message<'_>, kernel: Pair) -> Kernel {
+    match message.kernel_reject {
+        _ if kernel.identity() => Kernel::Untouched,
+        Some(why) => Kernel::Drops(why),
+        None => Kernel::Same,
+    }
+}
+
 /// Decodes the SNMP message in `payload` and lists the edits that turn
-/// every IpAddress equal to `from` into `to`.
+/// every IpAddress equal to `from` into `to` (the kernel's one pair).
 pub fn translate(
     payload: &[u8],
     from: Ipv4Addr,
     to: Ipv4Addr,
 ) -> Result<Translation<'_>, DecodeError> {
     let message = decode(payload)?;
-    let edits = if from == to {
-        Vec::new()
-    } else {
-        message
-            .addresses()
-            .into_iter()
-            .filter(|a| a.addr == from)
-            .map(|a| AddrEdit {
-                offset: a.offset,
-                old: a.addr,
-                new: to,
-                place: a.place,
-            })
-            .collect()
-    };
-    let kernel = match message.kernel_reject {
-        _ if from == to => Kernel::Untouched,
-        Some(why) => Kernel::Drops(why),
-        None => Kernel::Same,
-    };
+    let pair = Pair::new(from, to);
+    let edits = edits(&message, &[pair]);
+    let kernel = kernel_verdict(&message, pair);
     Ok(Translation {
         message,
         edits,

@@ -2,6 +2,8 @@
 //! (`mod common;`); each test crate uses a part of them.
 #![allow(dead_code)]
 
+pub mod snmp;
+
 use helpers::{ConnView, Expectation, L4Proto, Outcome, Tuple};
 use proptest::prelude::*;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
