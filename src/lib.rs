@@ -8,7 +8,9 @@
 //! docs/architecture.md.
 
 pub mod config;
+pub mod control;
 pub mod daemon;
 pub mod flow;
+pub mod manpages;
 pub mod netlink;
 pub mod replay;

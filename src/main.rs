@@ -1,6 +1,6 @@
 //! cthelperd: userspace conntrack helpers — the command line.
 
-use cthelperd::{config, daemon, replay};
+use cthelperd::{config, control, daemon, replay};
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -21,6 +21,10 @@ struct Cli {
     /// Log filter, e.g. `info` or `cthelperd=debug` (RUST_LOG overrides).
     #[arg(long, global = true, default_value = "info")]
     log: String,
+    /// The daemon's control socket (`run` serves it; `status` and `reload`
+    /// ask it).
+    #[arg(long, global = true, value_name = "SOCKET", default_value = control::DEFAULT_SOCKET)]
+    control: PathBuf,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -41,6 +45,35 @@ enum Cmd {
         /// The file to check (or give it with --config).
         file: Option<PathBuf>,
     },
+    /// Ask the running daemon how it is doing: per helper packets,
+    /// verdicts, edits, expectations, bytes held, parse failures; per queue
+    /// the kernel's counters; uptime and configuration. Exit 1 when no
+    /// daemon runs.
+    Status {
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Make the running daemon re-read its configuration file (as SIGHUP
+    /// does). An invalid file changes nothing; the error is printed and
+    /// logged.
+    Reload,
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages cthelperd.8 and cthelperd.toml.5 to DIR.
+    Man {
+        /// Where to write them.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
 }
 
 fn main() -> ExitCode {
@@ -71,7 +104,55 @@ fn load_config(path: &Option<PathBuf>) -> Result<config::Config> {
 
 fn real_main(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
-        Cmd::Run(args) => daemon::run(load_config(&cli.config)?, args),
+        Cmd::Run(mut args) => {
+            args.config_path = cli.config.clone();
+            args.control = cli.control.clone();
+            daemon::run(load_config(&cli.config)?, args)
+        }
+        Cmd::Status { format } => {
+            let r = match control::request(&cli.control, "status") {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("cthelperd: {e}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            match (r.status, format) {
+                (Some(s), Format::Text) => print!("{}", control::render_text(&s)),
+                (Some(s), Format::Json) => println!("{}", serde_json::to_string_pretty(&s)?),
+                (None, _) => anyhow::bail!("{}", r.message),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Reload => match control::request(&cli.control, "reload") {
+            Ok(r) if r.ok => {
+                println!("{}", r.message);
+                Ok(ExitCode::SUCCESS)
+            }
+            Ok(r) => {
+                eprintln!("cthelperd: reload: {}; nothing changed", r.message);
+                Ok(ExitCode::FAILURE)
+            }
+            Err(e) => {
+                eprintln!("cthelperd: {e}");
+                Ok(ExitCode::FAILURE)
+            }
+        },
+        Cmd::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "cthelperd", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Man { dir } => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            for (name, text) in cthelperd::manpages::pages(cmd)? {
+                let p = dir.join(name);
+                std::fs::write(&p, text)
+                    .map_err(|e| anyhow::anyhow!("writing {}: {e}", p.display()))?;
+                println!("{}", p.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Replay(args) => replay::run(load_config(&cli.config)?, args),
         Cmd::Helpers => {
             print!("{}", describe(&load_config(&cli.config)?));

@@ -40,7 +40,10 @@ fn the_unit_loads_the_ruleset_of_its_configuration() {
     let start = values(&u, "ExecStart");
     assert_eq!(start.len(), 1, "{start:?}");
     let start = &start[0];
-    assert!(start.ends_with(" run'"), "{start}");
+    assert!(
+        start.ends_with(" run --ruleset /run/cthelperd/cthelperd.nft'"),
+        "{start}"
+    );
     // One ExecStartPre writes `cthelperd … nft` to a file of the unit's
     // runtime directory, for the same configuration as ExecStart.
     let gen: Vec<&String> = pre.iter().filter(|l| l.contains(" nft >")).collect();
@@ -60,11 +63,16 @@ fn the_unit_loads_the_ruleset_of_its_configuration() {
     let rtd = values(&u, "RuntimeDirectory");
     assert_eq!(rtd.len(), 1);
     assert!(file.starts_with(&format!("/run/{}/", rtd[0])), "{file}");
-    // ExecStartPost and ExecReload load that file, and nothing else.
-    for key in ["ExecStartPost", "ExecReload"] {
-        let v = values(&u, key);
-        assert_eq!(v, [format!("/usr/sbin/nft -f {file}")], "{key}");
-    }
+    // ExecStartPost loads that file, ExecReload reloads the daemon's
+    // configuration (a failure does not stop the ruleset load) and then
+    // loads it, and the daemon keeps that same file.
+    let load = format!("/usr/sbin/nft -f {file}");
+    assert_eq!(values(&u, "ExecStartPost"), [load.clone()]);
+    assert_eq!(
+        values(&u, "ExecReload"),
+        ["-/usr/sbin/cthelperd reload".to_string(), load]
+    );
+    assert!(start.contains(&format!("--ruleset {file}")), "{start}");
     assert!(!u.contains("/usr/share/cthelperd"), "a shipped ruleset");
     // nftables reloads and restarts reach it, after nftables.
     assert_eq!(values(&u, "ReloadPropagatedFrom"), ["nftables.service"]);

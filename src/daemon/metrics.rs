@@ -3,6 +3,7 @@
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -27,6 +28,11 @@ pub struct Metrics {
     pub events: Family<Labels, Counter>,
     /// Daemon-side errors (packet accepted unchanged), by reason.
     pub errors: Family<Labels, Counter>,
+    /// Verdicts sent for a helper's packets, by helper and verdict
+    /// (`cthelperd status`).
+    pub helper_verdicts: Family<Labels, Counter>,
+    /// Payload bytes held now, by helper and queue.
+    pub held_bytes: Family<Labels, Gauge>,
 }
 
 impl Metrics {
@@ -55,8 +61,21 @@ impl Metrics {
             "errors",
             "Packets let through unchanged because of an error, by reason",
         );
+        let helper_verdicts = m(
+            &mut registry,
+            "helper_verdicts",
+            "Verdicts sent for a helper's packets",
+        );
+        let held_bytes = Family::<Labels, Gauge>::default();
+        registry.register(
+            "held_bytes",
+            "Payload bytes held (messages split over segments)",
+            held_bytes.clone(),
+        );
         Arc::new(Metrics {
             registry,
+            helper_verdicts,
+            held_bytes,
             packets,
             verdicts,
             edits,

@@ -10,6 +10,7 @@
 pub mod kernel;
 pub mod metrics;
 pub mod nft;
+pub mod reload;
 pub mod worker;
 
 use crate::config::Config;
@@ -29,6 +30,17 @@ pub struct Args {
     /// anyway while the nft ruleset still references them).
     #[arg(long)]
     pub keep_registration: bool,
+    /// Keep this nft ruleset file: a reload that changes ports or enabled
+    /// helpers writes `cthelperd nft` to it and loads it with `nft -f`
+    /// (the unit passes /run/cthelperd/cthelperd.nft).
+    #[arg(long, value_name = "FILE")]
+    pub ruleset: Option<std::path::PathBuf>,
+    /// The configuration file (from the global --config).
+    #[arg(skip)]
+    pub config_path: Option<std::path::PathBuf>,
+    /// The control socket (from the global --control).
+    #[arg(skip)]
+    pub control: std::path::PathBuf,
 }
 
 /// A start-up failure: one line, naming what is missing and what to do.
@@ -281,6 +293,7 @@ pub fn run(cfg: Config, args: Args) -> Result<ExitCode> {
         metrics: metrics.clone(),
         slots: Arc::from(crate::flow::slots(&cfg)),
         limits: crate::flow::Limits::from_config(&cfg.daemon),
+        swap: Default::default(),
     });
     let mut queues: Vec<u16> = Vec::new();
     for h in cfg.enabled() {
@@ -342,27 +355,45 @@ pub fn run(cfg: Config, args: Args) -> Result<ExitCode> {
     // 4. Serve.
     let mut handles = Vec::new();
     for w in workers {
-        let name = format!("queue-{}", w.queue());
-        let q = w.queue();
-        handles.push((
-            q,
-            std::thread::Builder::new().name(name).spawn(move || {
-                let r = w.run();
-                if r.is_err() {
-                    // Wake the main thread: a queue that cannot be read is
-                    // fatal for the daemon (the kernel fails open meanwhile).
-                    // SAFETY: kill(2) on our own pid with a valid signal.
-                    unsafe {
-                        libc::kill(libc::getpid(), libc::SIGTERM);
-                    }
-                }
-                r
-            })?,
-        ));
+        handles.push(reload::spawn(w)?);
+    }
+    // The control socket (status, reload): see reload.rs.
+    let control = Arc::new(reload::Control {
+        live: std::sync::Mutex::new(reload::Live {
+            cfg: cfg.clone(),
+            registered: registered.clone(),
+            queues: queues.clone(),
+            handles: Vec::new(),
+            loaded: std::time::Instant::now(),
+            reloads: 0,
+        }),
+        config_path: args.config_path.clone(),
+        ruleset: args.ruleset.clone(),
+        shared: shared.clone(),
+        metrics: metrics.clone(),
+        start: std::time::Instant::now(),
+    });
+    if let Err(e) = crate::control::serve(&args.control, control.clone()) {
+        warn!(
+            "no control socket at {}: {e} (cthelperd status and reload will not reach this daemon)",
+            args.control.display()
+        );
     }
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
 
-    let sig = wait(&sigs);
+    let sig = loop {
+        match wait(&sigs) {
+            libc::SIGHUP => {
+                let _ = crate::control::Handler::reload(control.as_ref());
+            }
+            s => break s,
+        }
+    };
+    if let Ok(mut live) = control.live.lock() {
+        registered = live.registered.clone();
+        handles.append(&mut live.handles);
+    }
+    let _ = std::fs::remove_file(&args.control);
     info!("signal {sig}: finishing in-flight packets");
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     // Disable the helpers first: from now on the kernel accepts their
@@ -528,6 +559,8 @@ fn stop_signals() -> libc::sigset_t {
         libc::sigemptyset(&mut s);
         libc::sigaddset(&mut s, libc::SIGTERM);
         libc::sigaddset(&mut s, libc::SIGINT);
+        // Not a stop: a reload (see reload.rs).
+        libc::sigaddset(&mut s, libc::SIGHUP);
         s
     }
 }

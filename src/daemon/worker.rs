@@ -26,6 +26,8 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     pub slots: Arc<[Slot]>,
     pub limits: Limits,
+    /// New slots and limits from a reload (see reload.rs).
+    pub swap: super::reload::Swap,
 }
 
 /// How long the queue loop waits for a packet before it looks at the time
@@ -65,6 +67,10 @@ pub struct Worker<Q, L> {
     shared: Arc<Shared>,
     rng: crate::flow::Rng,
     start: Instant,
+    /// The reload generation the core was built for, and the held bytes
+    /// last reported per slot.
+    generation: u64,
+    held: Vec<u64>,
 }
 
 impl Worker<QueueSocket, KernelLink> {
@@ -99,6 +105,8 @@ impl<Q: QueueIo, L: Link> Worker<Q, L> {
             shared,
             rng: crate::flow::Rng(seed),
             start: Instant::now(),
+            generation: 0,
+            held: Vec::new(),
         }
     }
 
@@ -135,6 +143,7 @@ impl<Q: QueueIo, L: Link> Worker<Q, L> {
             }
             let now = self.now_ns();
             self.tick(now);
+            self.after_loop();
         }
         while let Ok(Some(b)) = self.queue.try_recv() {
             let now = self.now_ns();
@@ -150,6 +159,44 @@ impl<Q: QueueIo, L: Link> Worker<Q, L> {
             for p in self.core.expire(now_ns) {
                 self.carry_out(&p, Parts::default());
             }
+        }
+    }
+
+    /// Once per loop: takes the slots of a reload (what is held goes on
+    /// first, under the helpers that held it) and reports the held bytes.
+    pub fn after_loop(&mut self) {
+        if let Some((slots, limits, generation)) = self.shared.swap.newer(self.generation) {
+            self.shutdown();
+            let q = self.num.to_string();
+            for slot in self.core.slots() {
+                self.shared
+                    .metrics
+                    .held_bytes
+                    .get_or_create(&vec![
+                        ("helper", slot.name().to_string()),
+                        ("queue", q.clone()),
+                    ])
+                    .set(0);
+            }
+            self.held.clear();
+            self.core = Core::new(slots, limits);
+            self.generation = generation;
+        }
+        let held = self.core.held_bytes();
+        if held != self.held {
+            let q = self.num.to_string();
+            for (i, slot) in self.core.slots().iter().enumerate() {
+                let n = held.get(i).copied().unwrap_or(0);
+                self.shared
+                    .metrics
+                    .held_bytes
+                    .get_or_create(&vec![
+                        ("helper", slot.name().to_string()),
+                        ("queue", q.clone()),
+                    ])
+                    .set(i64::try_from(n).unwrap_or(i64::MAX));
+            }
+            self.held = held;
         }
     }
 
@@ -293,6 +340,15 @@ impl<Q: QueueIo, L: Link> Worker<Q, L> {
         let mut edited = false;
         for v in &out.verdicts {
             edited |= v.payload.is_some();
+            let verdict = if v.verdict == NF_DROP {
+                "drop"
+            } else {
+                "accept"
+            };
+            Metrics::inc(
+                &metrics.helper_verdicts,
+                &[("helper", hname), ("verdict", verdict)],
+            );
             self.send(v);
         }
         if edited {

@@ -361,6 +361,18 @@ impl<T> Core<T> {
     }
 
     /// Releases everything held (shutdown, end of a capture).
+    /// Payload bytes held now, per slot (`cthelperd status`).
+    pub fn held_bytes(&self) -> Vec<u64> {
+        let mut out = vec![0u64; self.slots.len()];
+        for h in self.holds.values() {
+            let n: usize = h.segs.iter().map(|s| s.lay.payload(&s.pkt).len()).sum();
+            if let Some(o) = out.get_mut(h.helper) {
+                *o += n as u64;
+            }
+        }
+        out
+    }
+
     pub fn release_all(&mut self, reason: Reason) -> Vec<Plan<T>> {
         let keys: Vec<HoldKey> = self.holds.keys().copied().collect();
         self.release(keys, reason)
