@@ -67,7 +67,7 @@ fn the_unit_loads_the_ruleset_of_its_configuration() {
     // configuration (a failure does not stop the ruleset load) and then
     // loads it, and the daemon keeps that same file.
     let load = format!("/usr/sbin/nft -f {file}");
-    assert_eq!(values(&u, "ExecStartPost"), [load.clone()]);
+    assert_eq!(values(&u, "ExecStartPost"), [load.as_str()]);
     assert_eq!(
         values(&u, "ExecReload"),
         ["-/usr/sbin/cthelperd reload".to_string(), load]
