@@ -7,6 +7,9 @@ SIZE) and create control-ok (or control-failed), then wait for go and do the sec
 import ftplib, os, socket, sys, time
 
 srv, cmd, cli, sync, out1, out2 = sys.argv[1:7]
+# Optional: the server's control port and the client's source port.
+ctl_port = int(sys.argv[7]) if len(sys.argv) > 7 else 21
+src_port = int(sys.argv[8]) if len(sys.argv) > 8 else 30000
 v6 = ":" in srv
 
 
@@ -73,7 +76,7 @@ def download(ftp, out, port):
 
 
 ftp = Logged()
-ftp.connect(srv, 21, timeout=60, source_address=(cli, 30000))
+ftp.connect(srv, ctl_port, timeout=60, source_address=(cli, src_port))
 ftp.login()
 download(ftp, out1, 40000)
 say("first transfer done")

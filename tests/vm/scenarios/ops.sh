@@ -19,20 +19,59 @@
 #                      (`sudo` dropped, target/release/cthelperd = the binary under test,
 #                      cthelperd.toml = the configuration above): `run &`, then, once it serves,
 #                      `cthelperd --config … nft | nft -f -`.
+#   ops-package-v4-masq   the Debian package (target/debian/cthelperd_*.deb, made by contrib/deb.sh):
+#                      unpacked with dpkg -x into a root of its own (the guest's / is the host's,
+#                      read-only), its files checked (man pages render, example configuration checks),
+#                      then the unit case above with the package's own unit and binary.
+#   ops-reload-v4-masq   the unit case, then with one FTP control connection up (a download done):
+#                      `cthelperd status` (text and JSON) shows the traffic; a configuration with
+#                      another port (2122) and another ftp policy timeout is reloaded with the unit's
+#                      ExecReload (cthelperd reload): the registrations updated in place, the
+#                      ruleset has 2122; an invalid file: reload exits 1 with the line, nothing
+#                      changes; SIGHUP reloads; the control connection still works and its second
+#                      download (active mode: needs the PORT rewrite) passes.
 # A packaging scenario: no kernel counterpart (it tests the unit, not a protocol's ALG).
 # Exit 0 = PASS, 77 = SKIP, other = FAIL; the one-line reason is the last line of $RES/verdict.
 set -uo pipefail
-CTHVM_PACKAGES=(vsftpd curl tcpdump conntrack nftables)
+CTHVM_PACKAGES=(vsftpd curl tcpdump conntrack nftables man-db python3)
 CTHVM_TIMEOUT=180
 cthvm_list() {
   echo "ops-unit-v4-masq group=cthelperd cthelperd=own"
   echo "ops-quickstart-v4-masq group=cthelperd cthelperd=own"
+  echo "ops-package-v4-masq group=cthelperd cthelperd=own"
+  echo "ops-reload-v4-masq group=cthelperd cthelperd=own"
 }
 source "$(dirname "${BASH_SOURCE[0]}")/../guest/scenario.sh" "$@"
 HELPER=cthelperd
 IFS=- read -r _ CASE _ <<<"$NAME"
 UNIT=$REPO/contrib/cthelperd.service
 SRV=10.0.2.2 CLI=10.0.1.2 RTR_S=10.0.2.1 PORT2=2121
+SHARE=$REPO/nft
+if [[ $CASE == package ]]; then
+  # The package, unpacked into a root of its own: its unit and binary are the ones under test.
+  debs=("$REPO"/target/debian/cthelperd_*.deb)
+  [[ -f ${debs[0]} ]] || fail "no package in $REPO/target/debian: build it with contrib/deb.sh"
+  ((${#debs[@]} == 1)) || fail "more than one package in $REPO/target/debian: ${debs[*]}"
+  PKG=$W/pkgroot; mkdir -p "$PKG"
+  dpkg -x "${debs[0]}" "$PKG" || fail "dpkg -x ${debs[0]} failed"
+  dpkg-deb -c "${debs[0]}" >"$RES/package-contents.txt"
+  for f in usr/sbin/cthelperd usr/lib/systemd/system/cthelperd.service usr/share/cthelperd/cthelperd.nft \
+           usr/share/doc/cthelperd/examples/cthelperd.toml usr/share/man/man8/cthelperd.8.gz \
+           usr/share/man/man5/cthelperd.toml.5.gz usr/share/bash-completion/completions/cthelperd \
+           usr/share/zsh/vendor-completions/_cthelperd usr/share/fish/vendor_completions.d/cthelperd.fish \
+           usr/share/doc/cthelperd/README.md usr/share/doc/cthelperd/kernel-path.md; do
+    [[ -s $PKG/$f ]] || fail "the package lacks /$f"
+  done
+  CTHELPERD=$PKG/usr/sbin/cthelperd UNIT=$PKG/usr/lib/systemd/system/cthelperd.service SHARE=$PKG/usr/share/cthelperd
+  for m in man8/cthelperd.8.gz man5/cthelperd.toml.5.gz; do
+    MANWIDTH=100 man --warnings -l "$PKG/usr/share/man/$m" >"$RES/$(basename "$m" .gz).txt" 2>"$RES/man.err" \
+      || fail "man -l /usr/share/man/$m failed: $(head -n 1 "$RES/man.err")"
+    [[ -s $RES/man.err ]] && fail "man -l /usr/share/man/$m warns: $(head -n 1 "$RES/man.err")"
+  done
+  "$CTHELPERD" check-config "$PKG/usr/share/doc/cthelperd/examples/cthelperd.toml" >/dev/null \
+    || fail "the package's example configuration does not check"
+  log "package ${debs[0]##*/}: files in place, man pages render, example configuration checks"
+fi
 log "scenario $NAME: unit $UNIT kernel=$KVER"
 [[ -f $UNIT ]] || fail "no unit file $UNIT"
 cp "$UNIT" "$RES/cthelperd.service"
@@ -54,7 +93,7 @@ unit_cmd() {
   c=${c//\/usr\/sbin\/cthelperd/$CTHELPERD}
   c=${c//\/etc\/cthelperd.toml/$W\/cthelperd.toml}
   c=${c//\/run\//$RUNDIR\/}
-  c=${c//\/usr\/share\/cthelperd\//$REPO\/nft\/}
+  c=${c//\/usr\/share\/cthelperd\//$SHARE\/}
   c=${c//\/sbin\/modprobe/modprobe -d \/run\/initrd}
   CMD=$c
 }
@@ -160,6 +199,74 @@ nfct helper list >"$RES/nfct-helpers.txt" 2>&1
 log "lab and helper ready"
 echo "${EPOCHREALTIME/./}" >"$RES/ready_us"
 
+# ------------------------------------------------------------------------------------- reload
+# One FTP control connection across reloads (ftp_twice.py: a download, then the test's reloads, the
+# control channel, a second download), with status, an invalid file and SIGHUP in between.
+reload_case() {
+  local sync=$W/sync rc out i
+  mkdir -p "$sync"
+  ip netns exec client /usr/bin/python3 "$VMDIR/scenarios/ftp_twice.py" "$SRV" port "$CLI" "$sync" \
+    "$W/out1.bin" "$W/out2.bin" "$PORT2" 30020 >"$RES/client-twice.log" 2>&1 &
+  local client=$!
+  for ((i = 0; i < 600; i++)); do [[ -e $sync/first-done ]] && break; kill -0 $client 2>/dev/null || break; sleep 0.1; done
+  [[ -e $sync/first-done ]] || { cat "$RES/client-twice.log"; fail "the first download of the session failed"; }
+  "$CTHELPERD" status >"$RES/status.txt" 2>&1 || fail "cthelperd status failed: $(tail -n 1 "$RES/status.txt")"
+  "$CTHELPERD" status --format json >"$RES/status.json" 2>&1 || fail "cthelperd status --format json failed"
+  python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+ftp = next(h for h in s["helpers"] if h["name"] == "ftp")
+assert ftp["packets"] > 0 and ftp["edits"] > 0, ftp
+assert ftp["expectations_created"] + ftp["expectations_in_verdict"] > 0, ftp
+assert any(q["queue"] == 0 and q["portid"] > 0 for q in s["queues"]), s["queues"]
+assert s["config"], s
+' "$RES/status.json" 2>"$RES/status-check.txt" || fail "status JSON: $(tail -n 1 "$RES/status-check.txt")"
+  log "status: $(grep '^ftp ' "$RES/status.txt")"
+  # The new configuration: another port, another policy timeout; reloaded by the unit's ExecReload.
+  cp "$W/cthelperd.toml" "$W/cthelperd.toml.orig"
+  printf '[helper.ftp]\nports = [21, 2121, 2122]\n[helper.ftp.policy.ftp]\ntimeout = 120\n\n[helper.tftp]\nenabled = false\n' \
+    >"$W/cthelperd.toml"
+  : >"$RES/unit.log"
+  run_unit ExecReload
+  cp "$RES/unit.log" "$RES/reload1.txt"
+  grep -q 'ftp ports 21,2121 → 21,2121,2122' "$RES/reload1.txt" || fail "reload did not say what changed: $(<"$RES/reload1.txt")"
+  grep -q 'ruleset .* loaded' "$RES/reload1.txt" || fail "reload did not load the ruleset: $(<"$RES/reload1.txt")"
+  command nft list table inet cthelperd >"$RES/table-reloaded.txt" 2>&1
+  grep -Eq 'elements = \{ 21, 2121, 2122 \}' "$RES/table-reloaded.txt" || fail "after the reload the ruleset lacks 2122"
+  nfct helper list >"$RES/nfct-reloaded.txt" 2>&1
+  # (nfct helper list does not print policies: the update itself is CTHELPER_NEW on the existing
+  # registration, which the kernel refuses with EBUSY if it is not in place; still registered, enabled.)
+  grep -q 'ftp policies' "$RES/reload1.txt" || fail "reload did not update the ftp policy: $(<"$RES/reload1.txt")"
+  [[ $(grep -A6 -E '\.name = ftp,' "$RES/nfct-reloaded.txt" | grep -c 'status = enabled') == 2 ]] \
+    || fail "ftp is not registered and enabled (ipv4 and ipv6) after the reload (see nfct-reloaded.txt)"
+  # An invalid file changes nothing, and says why in one line.
+  printf '[helper.ftp]\nports = [21]\nbogus = 1\n' >"$W/cthelperd.toml"
+  "$CTHELPERD" reload >"$RES/reload-invalid.txt" 2>&1; rc=$?
+  ((rc == 1)) || fail "reload of an invalid file exited $rc"
+  [[ $(wc -l <"$RES/reload-invalid.txt") == 1 ]] && grep -q 'line 3' "$RES/reload-invalid.txt" \
+    || fail "reload of an invalid file: $(<"$RES/reload-invalid.txt")"
+  command nft list table inet cthelperd >"$RES/table-invalid.txt" 2>&1
+  [[ $(<"$RES/table-invalid.txt") == "$(<"$RES/table-reloaded.txt")" ]] || fail "an invalid file changed the ruleset"
+  grep -q 'reload: .*line 3.*nothing changed' "$CTH_LOG" || fail "the daemon logged no line for the invalid file"
+  # SIGHUP: back to the first configuration.
+  cp "$W/cthelperd.toml.orig" "$W/cthelperd.toml"
+  kill -HUP "$CTH_PID"
+  for ((i = 0; i < 100; i++)); do grep -q 'reload: .*21,2121,2122 → 21,2121' "$CTH_LOG" && break; sleep 0.1; done
+  grep -q 'reload: .*21,2121,2122 → 21,2121' "$CTH_LOG" || fail "SIGHUP did not reload"
+  kill -0 "$CTH_PID" || fail "cthelperd exited on SIGHUP"
+  # The session: its control channel, then a second active download (PORT rewrite needed).
+  touch "$sync/dead"
+  for ((i = 0; i < 300; i++)); do [[ -e $sync/control-ok || -e $sync/control-failed ]] && break; sleep 0.1; done
+  [[ -e $sync/control-ok ]] || { cat "$RES/client-twice.log"; fail "the control connection failed across the reloads"; }
+  touch "$sync/go"
+  wait $client; rc=$?
+  ((rc == 0)) || { tail -n 5 "$RES/client-twice.log"; fail "the second download after the reloads failed (exit $rc)"; }
+  cmp -s "$W/out2.bin" "$W/ftproot/pub/data.bin" || fail "the second download differs"
+  out=$("$CTHELPERD" status --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["reloads"])')
+  [[ $out == 2 ]] || fail "status counts $out reloads, not 2"
+  pass "FTP session across reloads (cthelperd reload, SIGHUP): status, port 2122 and the policy updated in place, invalid file refused in one line, second download helped"
+}
+
 # ------------------------------------------------------------------------------------- checks
 tftp_unloaded() { ! kmod_loaded nf_conntrack_tftp; }
 tftp_unloaded || fail "nf_conntrack_tftp was loaded: the ruleset has a tftp helper object although tftp is disabled"
@@ -211,6 +318,7 @@ transfer() { # $1: label
   grep '^curl:' "$RES/client-$1.log" | tail -n 1
   return 1
 }
+[[ $CASE == reload ]] && reload_case
 transfer start || fail "active FTP on port $PORT2 failed through the NAT router: the loaded ruleset does not help $PORT2"
 grep -q "PORT ${RTR_S//./,}," "$RES/vsftpd.log" || fail "the PORT reaching the server on $PORT2 is not the router's address"
 log "active FTP on $PORT2 ok (PORT rewritten to the router's address)"
