@@ -415,6 +415,7 @@ fn run(g: &Golden) -> Vec<Decided> {
         slots: Arc::from(slots),
         limits: Limits::from_config(&cfg.daemon),
         swap: Default::default(),
+        beats: Default::default(),
     });
     // The replay goldens are made with --seed 0.
     let mut worker = Worker::new(0, kernel.clone(), kernel.clone(), shared, 0);

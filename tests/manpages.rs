@@ -19,7 +19,7 @@ fn man_pages_render() {
     if Command::new("man").arg("--version").output().is_err() {
         // tests/run's unit tier installs man-db and sets this: there, no skip.
         assert!(
-            std::env::var_os("CTHELPERD_REQUIRE_MAN").is_none(),
+            std::env::var_os("CTHELPERD_REQUIRE_TOOLS").is_none(),
             "man (man-db) is not installed"
         );
         println!("skipped: man (man-db) is not installed; tests/run unit installs it");

@@ -11,6 +11,7 @@ pub mod kernel;
 pub mod metrics;
 pub mod nft;
 pub mod reload;
+pub mod watchdog;
 pub mod worker;
 
 use crate::config::Config;
@@ -294,6 +295,7 @@ pub fn run(cfg: Config, args: Args) -> Result<ExitCode> {
         slots: Arc::from(crate::flow::slots(&cfg)),
         limits: crate::flow::Limits::from_config(&cfg.daemon),
         swap: Default::default(),
+        beats: Default::default(),
     });
     let mut queues: Vec<u16> = Vec::new();
     for h in cfg.enabled() {
@@ -380,6 +382,7 @@ pub fn run(cfg: Config, args: Args) -> Result<ExitCode> {
         );
     }
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+    watchdog::start(shared.beats.clone());
 
     let sig = loop {
         match wait(&sigs) {

@@ -364,6 +364,7 @@ mod tests {
             slots: Arc::from(crate::flow::slots(&cfg)),
             limits: Limits::from_config(&cfg.daemon),
             swap: Swap::default(),
+            beats: Default::default(),
         });
         Control {
             live: Mutex::new(Live {

@@ -28,6 +28,8 @@ pub struct Shared {
     pub limits: Limits,
     /// New slots and limits from a reload (see reload.rs).
     pub swap: super::reload::Swap,
+    /// The loops' beats for the systemd watchdog (see watchdog.rs).
+    pub beats: Arc<super::watchdog::Beats>,
 }
 
 /// How long the queue loop waits for a packet before it looks at the time
@@ -71,6 +73,7 @@ pub struct Worker<Q, L> {
     /// last reported per slot.
     generation: u64,
     held: Vec<u64>,
+    beat: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Worker<QueueSocket, KernelLink> {
@@ -97,6 +100,7 @@ impl Worker<QueueSocket, KernelLink> {
 
 impl<Q: QueueIo, L: Link> Worker<Q, L> {
     pub fn new(num: u16, queue: Q, link: L, shared: Arc<Shared>, seed: u64) -> Self {
+        let beat = shared.beats.add(num);
         Worker {
             num,
             queue,
@@ -107,6 +111,7 @@ impl<Q: QueueIo, L: Link> Worker<Q, L> {
             start: Instant::now(),
             generation: 0,
             held: Vec::new(),
+            beat,
         }
     }
 
@@ -165,6 +170,7 @@ impl<Q: QueueIo, L: Link> Worker<Q, L> {
     /// Once per loop: takes the slots of a reload (what is held goes on
     /// first, under the helpers that held it) and reports the held bytes.
     pub fn after_loop(&mut self) {
+        self.beat.fetch_add(1, Ordering::Relaxed);
         if let Some((slots, limits, generation)) = self.shared.swap.newer(self.generation) {
             self.shutdown();
             let q = self.num.to_string();
