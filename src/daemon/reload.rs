@@ -213,7 +213,7 @@ impl Control {
         let mut notes = Vec::new();
         // 4. The ruleset.
         let (old_rs, new_rs) = (super::nft::ruleset(&live.cfg), super::nft::ruleset(&new));
-        if old_rs != new_rs {
+        if !same_rules(&old_rs, &new_rs) {
             match &self.ruleset {
                 Some(f) => match load_ruleset(f, &new_rs) {
                     Ok(()) => notes.push(format!("ruleset {} loaded", f.display())),
@@ -268,6 +268,18 @@ impl Control {
             let _ = ctl.request(r.new_msg(), libc::NLM_F_CREATE as u16);
         }
     }
+}
+
+/// Whether two rulesets differ only in their comments (the header names
+/// the configuration it was made for).
+fn same_rules(a: &str, b: &str) -> bool {
+    let rules = |s: &str| {
+        s.lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    rules(a) == rules(b)
 }
 
 /// Writes `text` to `file` (atomically) and loads it with `nft -f`.
@@ -425,6 +437,20 @@ mod tests {
         let ftp = s.helpers.iter().find(|h| h.name == "ftp").unwrap();
         assert_eq!((ftp.packets, ftp.edits), (1, 1));
         assert_eq!(s.queues.len(), 1);
+    }
+
+    #[test]
+    fn parameters_leave_the_ruleset() {
+        let a = Config::default();
+        let b = Config::parse(
+            "[helper.sip]\nsip_timeout = 60\n[helper.sip.policy.audio]\ntimeout = 60\n",
+        )
+        .unwrap();
+        let c = Config::parse("[helper.sip]\nports = [5060, 5070]\n").unwrap();
+        let r = super::super::nft::ruleset;
+        assert_ne!(r(&a), r(&b), "the header names the configuration");
+        assert!(same_rules(&r(&a), &r(&b)));
+        assert!(!same_rules(&r(&a), &r(&c)));
     }
 
     #[test]

@@ -8,6 +8,10 @@
 #                  goes to the Contact the registrar received
 #        5media    an offer with five m= lines (audio video image audio video); media to all five
 #        tcpsplit  the INVITE of the tcp call split over two TCP segments (split_uac.py)
+#        reload    (cthelperd only, a daemon of its own) the udp call with 300 RTP packets per stream;
+#                  once the call's expectations exist, `cthelperd reload` of a configuration with other
+#                  SIP parameters and an audio policy while the media flows: every packet arrives, the
+#                  BYE is handled by the reloaded helper (issue 15)
 #   fam v4 | v6
 # The router masquerades the client network (tests/vm/nft/router-masq.nft): the server's RTP and the
 # inbound INVITE can only reach the client through an expectation.  sipp's messages have fixed
@@ -24,6 +28,7 @@ cthvm_list() {
     for c in $CASES_V4; do echo "sip-$c-v4-masq-$h"; done
     for c in $CASES_V6; do echo "sip-$c-v6-masq-$h"; done
   done
+  echo "sip-reload-v4-masq-cthelperd group=cthelperd cthelperd=own"
 }
 source "$(dirname "${BASH_SOURCE[0]}")/../guest/scenario.sh" "$@"
 SD=$VMDIR/scenarios/sip
@@ -40,7 +45,7 @@ else
 fi
 [[ $NET == masq ]] || fail "bad scenario name $NAME (net must be masq)"
 case $CASE in
-  udp|register|5media) TR=UDP ;;
+  udp|register|5media|reload) TR=UDP ;;
   tcp|tcpsplit) TR=TCP ;;
   *) fail "bad scenario name $NAME" ;;
 esac
@@ -55,6 +60,28 @@ log "scenario $NAME: case=$CASE fam=$FAM transport=$TR helper=$HELPER kernel=$KV
 # ------------------------------------------------------------------------------------- lab + helper
 net_setup "$NET" || fail "network setup failed"
 no_kernel_alg sip
+NPKT=10
+if [[ $CASE == reload ]]; then
+  [[ $HELPER == cthelperd ]] || fail "reload is a cthelperd scenario"
+  printf '[helper.sip]\nsip_timeout = 3600\n' >"$W/cthelperd.toml"
+  CTH_ARGS=(-c "$W/cthelperd.toml" --control "$W/control")
+  NPKT=300
+fi
+# mid_call_reload: once the call's expectations exist (the 200 OK was helped), reload a changed
+# configuration while the media flows; the media sender must still be sending when it is done.
+mid_call_reload() { # $1 = media sender's pid
+  local i
+  for ((i = 0; i < 300; i++)); do grep -q NEW "$W/expect.events" && break; sleep 0.1; done
+  grep -q NEW "$W/expect.events" || fail "no expectation for the call before the reload"
+  sleep 0.5
+  printf '[helper.sip]\nsip_timeout = 1800\n[helper.sip.policy.audio]\nmax_expected = 6\ntimeout = 240\n' >"$W/cthelperd.toml"
+  cp "$W/cthelperd.toml" "$RES/cthelperd-reloaded.toml"
+  "$CTHELPERD" --control "$W/control" reload >"$RES/reload.txt" 2>&1 || fail "cthelperd reload failed: $(<"$RES/reload.txt")"
+  grep -q 'sip parameters; sip policies' "$RES/reload.txt" || fail "reload did not change the sip helper: $(<"$RES/reload.txt")"
+  grep -q ruleset "$RES/reload.txt" && fail "a change of parameters and policies touched the ruleset: $(<"$RES/reload.txt")"
+  kill -0 "$1" 2>/dev/null || fail "the media was over before the reload finished (not a reload mid-media)"
+  log "reloaded mid-call, media still flowing: $(<"$RES/reload.txt")"
+}
 setup_helper sip
 
 # ------------------------------------------------------------------------------------- captures
@@ -114,7 +141,7 @@ call() {
   local s=$1 kind=$2 p caller
   start_captures "$s"
   # the sender first: python starts slowly under TCG, let that overlap with the UAS's start
-  ip netns exec server "${SIPCAP[@]}" media "$W/server$s.pcap" "$SRV" ACK "$SRV" 10 40 >"$W/media-sent$s.txt" 2>&1 &
+  ip netns exec server "${SIPCAP[@]}" media "$W/server$s.pcap" "$SRV" ACK "$SRV" $NPKT 40 >"$W/media-sent$s.txt" 2>&1 &
   local media=$!; PIDS+=($media)
   ip netns exec server sipp -sf "$SD/uas$V.xml" -t $T -i "$SRV" -p 5060 -m 1 -nostdin "${KEYS[@]}" \
      -timeout 60s -trace_msg -message_file "$RES/uas$s.msg" -trace_err -error_file "$RES/uas$s.err" \
@@ -138,6 +165,7 @@ call() {
       caller=$! ;;
   esac
   PIDS+=($caller)
+  [[ $CASE == reload ]] && mid_call_reload $media
   wait $media
   log "media sender done after $(( $(now_ms) - t0 )) ms; cue the caller to hang up"
   if [[ $kind == sipp ]]; then
@@ -195,7 +223,7 @@ REF=$RESULTS/${NAME%-cthelperd}-kernel
 
 # ------------------------------------------------------------------------------------- cases
 case $CASE in
-udp|tcp|5media)
+udp|tcp|5media|reload)
   call "" sipp
   streams ""
   ADDRS=$(sdp_addrs "")
@@ -223,6 +251,9 @@ udp|tcp|5media)
   (($(nexp "") >= 2 * TOT)) || fail "media ok but only $(nexp "") expectation(s) for $TOT m= line(s)"
   if [[ $HELPER == kernel ]]; then
     pass "call ok, $ARR of $TOT stream(s) arrived ($ARRIVED_LIST), $(nexp "") expectation(s); reference recorded"
+  fi
+  if [[ $CASE == reload ]]; then
+    pass "call up across a reload: all $TOT stream(s) arrived whole ($ARRIVED_LIST), $(nexp "") expectation(s), BYE ok"
   fi
   if [[ $CASE == 5media ]]; then
     # The kernel's ALG stops after 3 m= lines: its expectations must be ours for those lines.
