@@ -5,6 +5,7 @@
 #[cfg(test)]
 mod bounded_tests;
 pub mod capture;
+pub mod fasthash;
 mod mapped;
 pub mod model;
 pub mod nat;

@@ -4,6 +4,7 @@
 //! a capture may be seen on either side of the router; every view of a flow
 //! finds it.
 
+use super::fasthash::FastMap;
 use super::nat::{follow_master, Nat, Rules};
 use super::table::{Live, Table};
 use crate::flow::seqadj::SeqAdj;
@@ -146,9 +147,9 @@ pub struct Model {
     /// The helper of each slot.
     pub infos: Vec<&'static HelperInfo>,
     pub flows: Flows,
-    pub keys: HashMap<Tuple, (usize, Dir)>,
+    pub keys: FastMap<Tuple, (usize, Dir)>,
     /// Flow of each conntrack original tuple.
-    pub by_orig: HashMap<Tuple, usize>,
+    pub by_orig: FastMap<Tuple, usize>,
     pub table: Table,
     /// How many flows each `--snat` / `--dnat` rule gave an entry.
     pub snat_hits: Vec<u64>,
@@ -163,7 +164,7 @@ pub struct Model {
 /// The live flows by id; ids are never reused.
 #[derive(Debug, Default)]
 pub struct Flows {
-    map: HashMap<usize, Flow>,
+    map: FastMap<usize, Flow>,
     next: usize,
 }
 
@@ -224,8 +225,8 @@ impl Model {
             ports,
             infos,
             flows: Flows::default(),
-            keys: HashMap::new(),
-            by_orig: HashMap::new(),
+            keys: FastMap::default(),
+            by_orig: FastMap::default(),
             table: Table::default(),
             timers: BinaryHeap::new(),
         }
