@@ -136,6 +136,12 @@ impl<'a> Reader<'a> {
         Ok(r)
     }
 
+    /// How far into the file the reader is: the frames returned so far end
+    /// before this offset.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
     /// The next packet, `None` at the end of the file.
     pub fn next_frame(&mut self) -> Result<Option<Frame<'a>>, CaptureError> {
         match self.format {

@@ -2,7 +2,11 @@
 //! conntrack, NAT, the expectation table and TCP sequence adjustment
 //! (docs/replay.md).
 
+#[cfg(test)]
+mod bounded_tests;
 pub mod capture;
+pub mod fasthash;
+mod mapped;
 pub mod model;
 pub mod nat;
 mod output;
@@ -85,12 +89,12 @@ pub fn run(cfg: Config, args: Args) -> Result<ExitCode> {
     if let Some(out) = &args.write {
         check_not_input(&args.file, out)?;
     }
-    let buf = std::fs::read(&args.file)
+    let map = mapped::Mapped::open(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut r = Replay::new(&cfg, &args, &mut out)?;
-    let res = r.run(&buf);
+    let res = r.run(map.bytes(), |at| map.done_before(at));
     let summary = r.summary();
     let warnings = r.warnings(&args);
     let written = r.writer.take();
@@ -373,9 +377,20 @@ impl<'o> Replay<'o> {
             .count += 1;
     }
 
-    fn run(&mut self, buf: &[u8]) -> Result<()> {
+    /// Replays the capture `buf`; `done(offset)` is told every few MiB
+    /// that nothing before `offset` is needed any more.
+    fn run(&mut self, buf: &[u8], mut done: impl FnMut(usize)) -> Result<()> {
         let mut reader = capture::Reader::new(buf)?;
-        while let Some(f) = reader.next_frame()? {
+        let mut released = 0;
+        loop {
+            // The frames before this one are done with (all the driver
+            // keeps of a frame is copied).
+            let at = reader.position();
+            if at >= released + (8 << 20) {
+                released = at;
+                done(at);
+            }
+            let Some(f) = reader.next_frame()? else { break };
             if let Some(w) = &mut self.writer {
                 while self.writer_ifaces < reader.interfaces.len() {
                     w.add_interface(reader.interfaces[self.writer_ifaces]);
@@ -403,6 +418,14 @@ impl<'o> Replay<'o> {
         }
         let expired = self.core.expire(f.ts_ns);
         self.carry_out(expired)?;
+        // Conntrack entries whose timeout passed: what is held of them goes
+        // on as decided, then the entry and its expectations go.
+        for fi in self.model.due(f.ts_ns) {
+            let orig = self.model.flows[fi].conn.orig;
+            let plans = self.core.release_flow(&orig, 0, Reason::HoldEnd);
+            self.carry_out(plans)?;
+            self.model.forget(fi);
+        }
         let dec = match packet::decode(f.linktype, f.data, f.orig_len) {
             Ok(d) => d,
             Err(packet::Skip::LinkType) => {
@@ -471,6 +494,7 @@ impl<'o> Replay<'o> {
         if dir == Dir::Reply {
             fl.seen_reply = true;
         }
+        self.model.refresh(fi, f.ts_ns);
         Ok(())
     }
 

@@ -4,13 +4,15 @@
 //! a capture may be seen on either side of the router; every view of a flow
 //! finds it.
 
+use super::fasthash::FastMap;
 use super::nat::{follow_master, Nat, Rules};
 use super::table::{Live, Table};
 use crate::flow::seqadj::SeqAdj;
 use crate::flow::wire::{Tcp, TCP_ACK, TCP_SYN};
 use crate::flow::Conntrack;
 use helpers::{ConnView, CtState, CtStatus, Dir, HelperInfo, L4Proto, PrivData, Tuple};
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 
 #[derive(Debug)]
 pub struct Flow {
@@ -28,11 +30,57 @@ pub struct Flow {
     pub expected: bool,
     /// The command-line NAT rules that made its entry.
     pub rules: Rules,
+    /// The lookup keys that name this flow (its entries in `Model::keys`).
+    pub keys: Vec<Tuple>,
+    /// When conntrack would drop the entry (capture time): the last
+    /// packet's time plus the timeout of the state it left the entry in.
+    pub deadline_ns: u64,
+    /// The earliest deadline queued for it in `Model::timers`.
+    armed_ns: u64,
+}
+
+/// Conntrack's default timeouts (nf_conntrack_proto_{tcp,udp,gre,generic}.c
+/// of Linux 6.1), in seconds.
+pub mod timeouts {
+    pub const TCP_SYN_SENT: u64 = 120;
+    pub const TCP_ESTABLISHED: u64 = 5 * 24 * 3600;
+    /// FIN_WAIT (2 min) — longer than CLOSE_WAIT (60 s): one side closed.
+    pub const TCP_FIN_WAIT: u64 = 120;
+    /// Both sides closed: LAST_ACK (30 s) then TIME_WAIT (2 min) from the
+    /// last ACK; the longer one.
+    pub const TCP_TIME_WAIT: u64 = 120;
+    /// After a RST.
+    pub const TCP_CLOSE: u64 = 10;
+    pub const UDP_UNREPLIED: u64 = 30;
+    /// UDP_CT_REPLIED (the "stream" timeout).
+    pub const UDP_REPLIED: u64 = 120;
+    pub const GRE_UNREPLIED: u64 = 30;
+    pub const GRE_REPLIED: u64 = 180;
 }
 
 impl Flow {
     pub fn closed(&self) -> bool {
         self.rst || (self.fin[0] && self.fin[1])
+    }
+
+    /// The timeout conntrack gives the entry after a packet that left it in
+    /// its current state (a model of the TCP state machine's outcomes:
+    /// never shorter than the kernel's, so an entry the kernel still has is
+    /// never forgotten).
+    pub fn timeout_s(&self) -> u64 {
+        use timeouts::*;
+        let seen_reply = self.seen_reply;
+        match self.conn.orig.proto {
+            L4Proto::Tcp if self.rst => TCP_CLOSE,
+            L4Proto::Tcp if self.fin[0] && self.fin[1] => TCP_TIME_WAIT,
+            L4Proto::Tcp if self.fin[0] || self.fin[1] => TCP_FIN_WAIT,
+            L4Proto::Tcp if seen_reply => TCP_ESTABLISHED,
+            L4Proto::Tcp => TCP_SYN_SENT,
+            L4Proto::Udp if seen_reply => UDP_REPLIED,
+            L4Proto::Udp => UDP_UNREPLIED,
+            L4Proto::Gre if seen_reply => GRE_REPLIED,
+            L4Proto::Gre => GRE_UNREPLIED,
+        }
     }
     /// What conntrack would say of a packet of this flow in `dir`.
     pub fn conntrack(&self, dir: Dir) -> Conntrack {
@@ -98,14 +146,70 @@ pub struct Model {
     pub ports: HashMap<(L4Proto, u16), usize>,
     /// The helper of each slot.
     pub infos: Vec<&'static HelperInfo>,
-    pub flows: Vec<Flow>,
-    pub keys: HashMap<Tuple, (usize, Dir)>,
+    pub flows: Flows,
+    pub keys: FastMap<Tuple, (usize, Dir)>,
     /// Flow of each conntrack original tuple.
-    pub by_orig: HashMap<Tuple, usize>,
+    pub by_orig: FastMap<Tuple, usize>,
     pub table: Table,
     /// How many flows each `--snat` / `--dnat` rule gave an entry.
     pub snat_hits: Vec<u64>,
     pub dnat_hits: Vec<u64>,
+    /// Conntrack timeouts: `(deadline, flow)`, earliest first. An entry is
+    /// queued when a flow is made and again when its deadline moves earlier
+    /// than the one queued; a later deadline is re-queued when the earlier
+    /// one comes due (so a packet costs no heap operation).
+    timers: BinaryHeap<Reverse<(u64, usize)>>,
+}
+
+/// The live flows by id; ids are never reused.
+#[derive(Debug, Default)]
+pub struct Flows {
+    map: FastMap<usize, Flow>,
+    next: usize,
+}
+
+impl Flows {
+    /// How many flows are live.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+    pub fn get(&self, fi: usize) -> Option<&Flow> {
+        self.map.get(&fi)
+    }
+    pub fn get_mut(&mut self, fi: usize) -> Option<&mut Flow> {
+        self.map.get_mut(&fi)
+    }
+    fn push(&mut self, f: Flow) -> usize {
+        let fi = self.next;
+        self.next += 1;
+        self.map.insert(fi, f);
+        fi
+    }
+    fn remove(&mut self, fi: usize) -> Option<Flow> {
+        self.map.remove(&fi)
+    }
+}
+
+impl std::ops::Index<usize> for Flows {
+    type Output = Flow;
+    fn index(&self, fi: usize) -> &Flow {
+        match self.map.get(&fi) {
+            Some(f) => f,
+            None => panic!("flow {fi} is not live"),
+        }
+    }
+}
+
+impl std::ops::IndexMut<usize> for Flows {
+    fn index_mut(&mut self, fi: usize) -> &mut Flow {
+        match self.map.get_mut(&fi) {
+            Some(f) => f,
+            None => panic!("flow {fi} is not live"),
+        }
+    }
 }
 
 impl Model {
@@ -120,10 +224,11 @@ impl Model {
             nat,
             ports,
             infos,
-            flows: Vec::new(),
-            keys: HashMap::new(),
-            by_orig: HashMap::new(),
+            flows: Flows::default(),
+            keys: FastMap::default(),
+            by_orig: FastMap::default(),
             table: Table::default(),
+            timers: BinaryHeap::new(),
         }
     }
 
@@ -141,13 +246,59 @@ impl Model {
         })
     }
 
-    /// Forgets flow `fi` (its tuple is reused) and its expectations.
+    /// Forgets flow `fi` (its tuple is reused, or it timed out) and its
+    /// expectations (nf_ct_remove_expectations() when a master goes).
     pub fn forget(&mut self, fi: usize) {
-        if let Some(f) = self.flows.get(fi) {
-            self.by_orig.remove(&f.conn.orig);
+        if let Some(f) = self.flows.remove(fi) {
+            if self.by_orig.get(&f.conn.orig) == Some(&fi) {
+                self.by_orig.remove(&f.conn.orig);
+            }
+            for k in &f.keys {
+                if self.keys.get(k).is_some_and(|v| v.0 == fi) {
+                    self.keys.remove(k);
+                }
+            }
         }
-        self.keys.retain(|_, v| v.0 != fi);
         self.table.remove_master(fi);
+    }
+
+    /// A packet of flow `fi` at `now_ns` passed: conntrack refreshes the
+    /// entry's timeout by the state the packet left it in.
+    pub fn refresh(&mut self, fi: usize, now_ns: u64) {
+        let Some(f) = self.flows.get_mut(fi) else {
+            return;
+        };
+        f.deadline_ns = now_ns.saturating_add(f.timeout_s() * 1_000_000_000);
+        if f.deadline_ns < f.armed_ns {
+            f.armed_ns = f.deadline_ns;
+            self.timers.push(Reverse((f.deadline_ns, fi)));
+        }
+    }
+
+    /// The flows whose timeout passed at `now_ns`, earliest first; the
+    /// caller forgets them (after releasing what it holds of them).
+    pub fn due(&mut self, now_ns: u64) -> Vec<usize> {
+        let mut due = Vec::new();
+        while let Some(&Reverse((d, fi))) = self.timers.peek() {
+            if d >= now_ns {
+                break;
+            }
+            self.timers.pop();
+            let Some(f) = self.flows.get_mut(fi) else {
+                continue;
+            };
+            if f.armed_ns != d {
+                continue; // superseded by an earlier entry
+            }
+            if f.deadline_ns < now_ns {
+                f.armed_ns = u64::MAX;
+                due.push(fi);
+            } else {
+                f.armed_ns = f.deadline_ns;
+                self.timers.push(Reverse((f.deadline_ns, fi)));
+            }
+        }
+        due
     }
 
     fn helper_for(&self, t: &Tuple) -> Option<usize> {
@@ -236,8 +387,7 @@ impl Model {
             // run in prerouting at priority filter, after dstnat).
             (conn, self.helper_for(&conn.reply.inverse()))
         };
-        let fi = self.flows.len();
-        self.flows.push(Flow {
+        let fi = self.flows.push(Flow {
             conn,
             helper,
             state: PrivData::ZERO,
@@ -248,6 +398,9 @@ impl Model {
             seen_reply: false,
             expected,
             rules,
+            keys: Vec::new(),
+            deadline_ns: u64::MAX,
+            armed_ns: u64::MAX,
         });
         if let Some(n) = rules.snat.and_then(|i| self.snat_hits.get_mut(i)) {
             *n += 1;
@@ -274,6 +427,22 @@ impl Model {
         // (a third party whose source nat-follow-master rewrites).
         self.keys.entry(t).or_insert((fi, dir));
         self.keys.entry(t.inverse()).or_insert((fi, dir.reverse()));
+        let mut mine = Vec::with_capacity(6);
+        for k in [
+            conn.orig,
+            conn.reply,
+            conn.reply.inverse(),
+            conn.orig.inverse(),
+            t,
+            t.inverse(),
+        ] {
+            if self.keys.get(&k).is_some_and(|v| v.0 == fi) && !mine.contains(&k) {
+                mine.push(k);
+            }
+        }
+        if let Some(f) = self.flows.get_mut(fi) {
+            f.keys = mine;
+        }
         (fi, dir, related)
     }
 }

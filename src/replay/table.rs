@@ -4,13 +4,14 @@
 //! through an index by destination — no scan of every live expectation per
 //! packet.
 
+use super::fasthash::FastMap;
 use super::nat::Subnet;
 use crate::flow::Rng;
 use helpers::{
     Env, Event, ExpectChange, ExpectError, ExpectFlags, ExpectPolicy, Expectation, HelperInfo,
     L4Proto, PolicyField, Reason, Tuple,
 };
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 #[derive(Debug, Clone)]
@@ -38,8 +39,8 @@ fn key(e: &Expectation) -> DstKey {
 pub struct Table {
     slots: Vec<Option<Live>>,
     free: Vec<usize>,
-    by_dst: HashMap<DstKey, Vec<usize>>,
-    by_master: HashMap<usize, Vec<usize>>,
+    by_dst: FastMap<DstKey, Vec<usize>>,
+    by_master: FastMap<usize, Vec<usize>>,
     timers: BTreeSet<(u64, u64, usize)>,
     serial: u64,
 }
