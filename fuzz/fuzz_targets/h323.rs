@@ -174,13 +174,19 @@ fuzz_target!(|data: &[u8]| {
         .collect();
     for e in &out.edits {
         assert_eq!(e.new.len(), e.len, "same-length rewrites");
-        assert!(e.len == 2 || own.contains(&e.new), "only the connection's addresses are written");
+        assert!(
+            e.len == 2 || own.contains(&e.new),
+            "only the connection's addresses are written"
+        );
     }
     if !conn.nat() {
         assert!(out.edits.is_empty(), "no rewrite without NAT");
     }
     if bit2(4) && which != 0 {
-        assert!(out.edits.is_empty() && made.is_empty(), "not established: not looked at");
+        assert!(
+            out.edits.is_empty() && made.is_empty(),
+            "not established: not looked at"
+        );
     }
     if let Some(at) = out.incomplete {
         assert!(proto == L4Proto::Tcp);
@@ -195,7 +201,10 @@ fuzz_target!(|data: &[u8]| {
         assert!(out2.edits.is_empty());
     }
     assert_eq!(env.created, made, "reported = left in the table");
-    assert_eq!(env.unexpected_unknown, 0, "unexpect of an unknown expectation");
+    assert_eq!(
+        env.unexpected_unknown, 0,
+        "unexpect of an unknown expectation"
+    );
     assert!(env.calls.len() <= 200_000, "searches bounded");
     for e in &made {
         assert_eq!(e.dst.is_ipv6(), v6);

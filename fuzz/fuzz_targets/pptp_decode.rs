@@ -36,7 +36,9 @@ fn payload_from(data: &[u8]) -> Vec<u8> {
     let mut i = 0;
     while let (Some(&t), Some(&n)) = (recipe.get(i), recipe.get(i + 1)) {
         let n = usize::from(n % 32);
-        let body = recipe.get(i + 2..(i + 2 + n).min(recipe.len())).unwrap_or(&[]);
+        let body = recipe
+            .get(i + 2..(i + 2 + n).min(recipe.len()))
+            .unwrap_or(&[]);
         out.extend(msg::build(msg::MsgType::ALL[usize::from(t) % 15], body));
         i += 2 + n;
     }
@@ -106,7 +108,11 @@ fuzz_target!(|data: &[u8]| {
     let whole_pieces = pieces(&whole);
 
     // Prefixes: the same framing, as far as it goes.
-    for cut in [payload.len() / 3, payload.len() / 2, payload.len().saturating_sub(1)] {
+    for cut in [
+        payload.len() / 3,
+        payload.len() / 2,
+        payload.len().saturating_sub(1),
+    ] {
         let part = check(&payload[..cut]);
         let want: Vec<(usize, usize)> = whole_pieces
             .iter()
@@ -138,7 +144,11 @@ fuzz_target!(|data: &[u8]| {
     let mut edits = Vec::new();
     let mut want = Vec::new();
     for (i, m) in whole.msgs.iter().enumerate() {
-        for (j, c) in [m.call_id(), m.peer_call_id()].into_iter().flatten().enumerate() {
+        for (j, c) in [m.call_id(), m.peer_call_id()]
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             let v = seed.wrapping_mul(31).wrapping_add((i * 2 + j) as u16);
             let e = c.rewrite(v);
             assert_eq!((e.len, e.new.len(), e.delta()), (2, 2, 0));
@@ -149,7 +159,11 @@ fuzz_target!(|data: &[u8]| {
     let out = edit::apply(&payload, &edits).expect("call-ID edits apply");
     assert_eq!(out.len(), payload.len());
     let again = msg::split(&out);
-    assert_eq!(pieces(&again), whole_pieces, "same framing after the rewrite");
+    assert_eq!(
+        pieces(&again),
+        whole_pieces,
+        "same framing after the rewrite"
+    );
     let got: Vec<(usize, u16)> = again
         .msgs
         .iter()

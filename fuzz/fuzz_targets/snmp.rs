@@ -108,11 +108,8 @@ fuzz_target!(|data: &[u8]| {
     }
 
     // The broadcast expectation.
-    let bcast = role == Role::Agent
-        && dir == Dir::Original
-        && !v6
-        && bit(5)
-        && (1..=32).contains(&prefix);
+    let bcast =
+        role == Role::Agent && dir == Dir::Original && !v6 && bit(5) && (1..=32).contains(&prefix);
     assert_eq!(out.ct_timeout, bcast.then_some(30));
     assert_eq!(env.calls.len(), usize::from(bcast));
     assert_eq!(made.len(), usize::from(bcast && !bit(6)));
@@ -127,7 +124,10 @@ fuzz_target!(|data: &[u8]| {
     // The translation, computed here from the decoded addresses.
     if v6 || !conn.nat() {
         assert!(out.edits.is_empty() && !out.drop);
-        assert!(out.events.iter().all(|e| e.reason.name() == "expect_failed"));
+        assert!(out
+            .events
+            .iter()
+            .all(|e| e.reason.name() == "expect_failed"));
         return;
     }
     let rw = Rewrites::of(&conn, dir).expect("IPv4");

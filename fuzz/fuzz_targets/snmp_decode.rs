@@ -29,7 +29,10 @@ fuzz_target!(|data: &[u8]| {
     let mut last = None;
     for a in &found {
         assert_eq!(data.get(a.offset..a.offset + 4), Some(&a.addr.octets()[..]));
-        assert!(last.is_none_or(|l| l + 4 <= a.offset), "overlapping or unordered");
+        assert!(
+            last.is_none_or(|l| l + 4 <= a.offset),
+            "overlapping or unordered"
+        );
         last = Some(a.offset);
         let _ = a.place.to_string();
     }
@@ -43,7 +46,11 @@ fuzz_target!(|data: &[u8]| {
     assert!(same.edits.is_empty() && same.kernel == Kernel::Untouched);
 
     let t = translate(data, from, to).unwrap();
-    let want: Vec<usize> = found.iter().filter(|a| a.addr == from).map(|a| a.offset).collect();
+    let want: Vec<usize> = found
+        .iter()
+        .filter(|a| a.addr == from)
+        .map(|a| a.offset)
+        .collect();
     assert_eq!(t.edits.iter().map(|e| e.offset).collect::<Vec<_>>(), want);
     assert_eq!(t.kernel == Kernel::Same, msg.kernel_reject.is_none());
     assert_eq!(kernel_udp_checksum(0, &t.edits), 0);
@@ -60,7 +67,11 @@ fuzz_target!(|data: &[u8]| {
     let again = decode(&out).expect("the translated message decodes");
     assert_eq!(again.version, msg.version);
     assert_eq!(again.kernel_reject, msg.kernel_reject);
-    let moved: Vec<_> = again.addresses().iter().map(|a| (a.offset, a.addr)).collect();
+    let moved: Vec<_> = again
+        .addresses()
+        .iter()
+        .map(|a| (a.offset, a.addr))
+        .collect();
     let expect: Vec<_> = found
         .iter()
         .map(|a| (a.offset, if a.addr == from { to } else { a.addr }))

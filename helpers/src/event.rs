@@ -44,6 +44,9 @@ reasons! {
     /// An SNMPv3 message under NAT: passed unchanged (its addresses are
     /// authenticated or encrypted; the kernel drops it).
     SnmpV3 => "snmpv3",
+    /// A message the protocol's state machine does not expect now (a PPTP
+    /// call reply without its request): nothing changes, the packet passes.
+    InvalidState => "invalid_state",
     // --- protocol helpers: security decisions ---
     /// FTP bounce: the advertised address is not the sender's.
     Bounce => "bounce",

@@ -14,6 +14,7 @@ pub static REGISTRY: &[&HelperInfo] = &[
     &crate::h323::ras::INFO,
     &crate::h323::q931::INFO,
     &crate::h323::h245::INFO,
+    &crate::pptp::INFO,
     &crate::snmp::INFO,
     &crate::snmp::TRAP_INFO,
 ];

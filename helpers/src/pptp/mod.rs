@@ -3,11 +3,11 @@
 //! `nf_conntrack_proto_gre.c` and `nf_nat_pptp.c` do, without the GRE
 //! keymap that only they can fill.
 //!
-//! Phase 1 (this module so far): the control-message parser ([`msg`]), the
-//! GRE tuple rules ([`gre`]), the 16-byte per-connection state ([`state`])
-//! and the design below, which the VM experiments in `vm/` (see
-//! `docs/pptp-design.md`) checked on Debian's 6.1 kernel. The helper
-//! itself (`Helper` impl, registry entry) is phase 2.
+//! The module: the control-message parser ([`msg`]), the GRE tuple rules
+//! ([`gre`]), the 16-byte per-connection state ([`state`]) and the helper
+//! ([`helper`]: [`Pptp`], [`INFO`]) that follows the design below, which
+//! the VM experiments in `vm/` checked on Debian's 6.1 kernel (see the PPTP
+//! section of `docs/kernel-path.md`).
 //!
 //! # What the kernel does
 //! `conntrack_pptp_help()` runs only on ESTABLISHED packets; it reads one
@@ -49,9 +49,12 @@
 //!   src key mask 0), NATed by `nat-follow-master` with the saved key, and
 //!   kept for the call's life (PERMANENT: a match does not consume it), so
 //!   a GRE flow that idled out (> 30 s) is admitted again by its next
-//!   packet. They are refreshed (policy timeout) by the control traffic,
-//!   removed on CDN, on a failed OCRP/ICRP, on StopCCRP and on eviction, and
-//!   by the kernel with the master. Seen in the VM: one-shot expectations
+//!   packet. They are refreshed (policy timeout, 300 s) by every Echo
+//!   (both ends send one every 60 s), removed on CCRQ and CDN, on a failed
+//!   OCRP/ICRP, on StopCCRP and on eviction, and by the kernel with the
+//!   master. The policy's `max_expected` is **4** (two per call, two
+//!   calls), not the kernel's 2: with 2 a second call on one connection
+//!   would evict the first call's. Seen in the VM: one-shot expectations
 //!   lose the PAC→PNS flow after 35 s idle, PERMANENT ones do not.
 //!
 //! # The expectations (one call)
@@ -130,7 +133,7 @@
 //! direction, as the kernel)
 //! | message | from | requires | then |
 //! |---|---|---|---|
-//! | SCCRQ | PNS | session None | session Requested |
+//! | SCCRQ | PNS | session not Confirmed | session Requested |
 //! | SCCRP | PAC | session ≥ Requested | Confirmed if result 1, else Error |
 //! | StopCCRQ | PNS | — | session StopReq |
 //! | StopCCRP | PAC | session ≤ StopReq | None if result 1 (calls dropped, expectations removed), else Error |
@@ -140,7 +143,7 @@
 //! | ICRQ | PAC | Confirmed | alloc → InReq, `pac` = call ID |
 //! | ICRP | PNS | slot with `pac` = peer in InReq/InRep | result 1: InRep, `pns_in` = call ID, NAT: `pns_out` + `E_pns`, rewrite; else free |
 //! | ICCN | PAC | Confirmed, slot with `pns_out` = peer in InRep/InConf | InConf, `E_pac` (+`E_pns`); NAT: rewrite peer |
-//! | CCRQ | PNS | Confirmed, slot with `pns_in` = call ID | ClearReq; NAT: rewrite |
+//! | CCRQ | PNS | Confirmed, slot with `pns_in` = call ID | ClearReq, remove its expectations (the kernel keeps them until CDN; pptp-linux sends no CDN-awaiting traffic, it closes the connection, and a redial to the same PAC must not clash with the old master's); NAT: rewrite |
 //! | CDN | PAC | slot with `pac` (RFC, pptpd) or else `pns_out` (accel-ppp, Windows) = call ID | free the slot, remove its expectations; NAT: rewrite if it matched `pns_out` only |
 //! | WEN | PAC | slot with `pns_out` = peer | NAT: rewrite peer |
 //! | SLI | either | slot with the peer's ID | from the PAC: NAT rewrite peer |
@@ -151,8 +154,13 @@
 //! segment `need_more` ([`msg::split`], [`msg::End::Partial`]).
 
 pub mod gre;
+pub mod helper;
 pub mod msg;
 pub mod state;
 
+pub use helper::{Pptp, INFO};
+
+#[cfg(test)]
+mod helper_tests;
 #[cfg(test)]
 mod tests;
