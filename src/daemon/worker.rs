@@ -173,16 +173,8 @@ impl<Q: QueueIo, L: Link> Worker<Q, L> {
         self.beat.fetch_add(1, Ordering::Relaxed);
         if let Some((slots, limits, generation)) = self.shared.swap.newer(self.generation) {
             self.shutdown();
-            let q = self.num.to_string();
             for slot in self.core.slots() {
-                self.shared
-                    .metrics
-                    .held_bytes
-                    .get_or_create(&vec![
-                        ("helper", slot.name().to_string()),
-                        ("queue", q.clone()),
-                    ])
-                    .set(0);
+                self.set_held(slot.name(), 0);
             }
             self.held.clear();
             self.core = Core::new(slots, limits);
@@ -190,20 +182,24 @@ impl<Q: QueueIo, L: Link> Worker<Q, L> {
         }
         let held = self.core.held_bytes();
         if held != self.held {
-            let q = self.num.to_string();
             for (i, slot) in self.core.slots().iter().enumerate() {
                 let n = held.get(i).copied().unwrap_or(0);
-                self.shared
-                    .metrics
-                    .held_bytes
-                    .get_or_create(&vec![
-                        ("helper", slot.name().to_string()),
-                        ("queue", q.clone()),
-                    ])
-                    .set(i64::try_from(n).unwrap_or(i64::MAX));
+                self.set_held(slot.name(), i64::try_from(n).unwrap_or(i64::MAX));
             }
             self.held = held;
         }
+    }
+
+    /// The bytes-held gauge of one helper on this queue.
+    fn set_held(&self, helper: &str, n: i64) {
+        self.shared
+            .metrics
+            .held_bytes
+            .get_or_create(&vec![
+                ("helper", helper.to_string()),
+                ("queue", self.num.to_string()),
+            ])
+            .set(n);
     }
 
     /// Lets whatever is held go on (the daemon stops).
