@@ -200,21 +200,7 @@ fn expect_h245(cx: &mut Ctx<'_>, a: Option<&Addr>) {
         cx.expect(&exp, "H.245");
         return;
     }
-    exp.nat = Some(ExpectNat::follow_master(cx.dir.reverse(), a.ip, a.port));
-    let want = if cx.sig_here() == a.port {
-        cx.sig_there()
-    } else {
-        a.port
-    };
-    let Some(nated) = cx.find_port(&mut exp, want) else {
-        cx.out.event(
-            Reason::ExpectFailed,
-            "no port for H.245: address left untranslated",
-        );
-        return;
-    };
-    cx.set_addr(&a, peer.dst, nated);
-    cx.set_sig(a.port, nated);
+    cx.nat_signal_addr(&mut exp, &a, "H.245");
 }
 
 impl Helper for Q931Helper {

@@ -8,7 +8,7 @@ use super::track::{Ctx, MAX_ADDRESSES, Q931_NAME, RAS_NAME, STATE_LEN};
 use super::{decode_ras, Addr, Ras, RasMsg};
 use crate::conn::L4Proto;
 use crate::event::Reason;
-use crate::expect::{ExpectChange, ExpectFlags, ExpectNat, SrcAddr};
+use crate::expect::{ExpectChange, ExpectFlags, SrcAddr};
 use crate::helper::{Env, Helper, HelperInfo, Outcome, Packet};
 use crate::params::{ExpectPolicy, Param, Params};
 
@@ -182,21 +182,9 @@ impl RasHelper {
         // nf_nat_follow_master for a source-specific expectation; from any
         // source it only translates the destination (see the module
         // documentation: it exists only with nf_nat_h323 loaded).
-        exp.nat = Some(ExpectNat::follow_master(cx.dir.reverse(), a.ip, a.port));
-        let want = if cx.sig_here() == a.port {
-            cx.sig_there()
-        } else {
-            a.port
-        };
-        let Some(nated) = cx.find_port(&mut exp, want) else {
-            cx.out.event(
-                Reason::ExpectFailed,
-                "no port for Q.931: call signal address left untranslated",
-            );
+        let Some(nated) = cx.nat_signal_addr(&mut exp, &a, "Q.931") else {
             return;
         };
-        cx.set_addr(&a, peer.dst, nated);
-        cx.set_sig(a.port, nated);
         // Fix for Gnomemeeting: a loopback first address gets the same.
         if idx > 0 {
             if let Some(first) = cx.addr(list.first().copied().flatten().as_ref()) {

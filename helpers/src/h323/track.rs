@@ -233,6 +233,33 @@ impl<'e> Ctx<'e> {
         nat_find_port(self.env, exp, port).ok()
     }
 
+    /// The NAT half of `nat_h245()` / `nat_q931()`: the expectation for
+    /// the signal address `a` follows the master, takes a port on the
+    /// router (this side's recorded signalling port if `a` is the one
+    /// recorded for the other side, else `a`'s own), and `a` in the message
+    /// becomes the peer's view of the router with that port; the signalling
+    /// ports are recorded. The router's port, or None with an event naming
+    /// `what` when no port is free (the address is left as it was).
+    pub fn nat_signal_addr(&mut self, exp: &mut Expectation, a: &Addr, what: &str) -> Option<u16> {
+        exp.nat = Some(ExpectNat::follow_master(self.dir.reverse(), a.ip, a.port));
+        let want = if self.sig_here() == a.port {
+            self.sig_there()
+        } else {
+            a.port
+        };
+        let Some(nated) = self.find_port(exp, want) else {
+            self.out.event(
+                Reason::ExpectFailed,
+                format!("no port for {what}: address left untranslated"),
+            );
+            return None;
+        };
+        let to = self.peer().dst;
+        self.set_addr(a, to, nated);
+        self.set_sig(a.port, nated);
+        Some(nated)
+    }
+
     /// An expectation of this connection for `proto` to `dst`:`dport` from
     /// `src` (class 0: each H.323 helper has one policy).
     pub fn expectation(
