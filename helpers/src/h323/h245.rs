@@ -3,10 +3,9 @@
 //! [module documentation](super).
 
 use super::decode_h245_at;
-use super::q931::hold;
-use super::track::{of_mut, process_h245, tpkts, Ctx, H245_NAME, STATE_LEN};
-use crate::conn::{CtState, L4Proto};
-use crate::event::Reason;
+use super::q931::each_tpkt;
+use super::track::{process_h245, H245_NAME, STATE_LEN};
+use crate::conn::L4Proto;
 use crate::helper::{Env, Helper, HelperInfo, Outcome, Packet};
 use crate::params::{ExpectPolicy, Params};
 
@@ -42,24 +41,6 @@ impl Helper for H245Helper {
     }
 
     fn handle(&self, pkt: &Packet<'_>, env: &mut dyn Env) -> Outcome {
-        if pkt.ctinfo != CtState::Established {
-            return Outcome::default();
-        }
-        let mut cx = Ctx::new(pkt, env);
-        let t = tpkts(pkt.payload, of_mut(&mut cx.st.tpkt_len, pkt.dir));
-        let mut broke = false;
-        for &(off, len) in &t.frames {
-            match decode_h245_at(pkt.payload, off, len) {
-                Ok(m) => process_h245(&mut cx, &m),
-                Err(e) => {
-                    cx.out
-                        .event(Reason::Malformed, format!("H.245 message: {e}"));
-                    broke = true;
-                    break;
-                }
-            }
-        }
-        hold(&mut cx, &t, broke, pkt.payload.len());
-        cx.finish(&pkt.state)
+        each_tpkt(pkt, env, "H.245", decode_h245_at, process_h245)
     }
 }

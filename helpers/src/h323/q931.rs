@@ -209,28 +209,43 @@ impl Helper for Q931Helper {
     }
 
     fn handle(&self, pkt: &Packet<'_>, env: &mut dyn Env) -> Outcome {
-        // Until there's been traffic both ways, don't look in packets.
-        if pkt.ctinfo != CtState::Established {
-            return Outcome::default();
-        }
-        let mut cx = Ctx::new(pkt, env);
-        let t = tpkts(pkt.payload, of_mut(&mut cx.st.tpkt_len, pkt.dir));
-        let mut broke = false;
-        for &(off, len) in &t.frames {
-            match decode_q931_at(pkt.payload, off, len) {
-                Ok(q) => self.process(&mut cx, &q),
-                Err(e) => {
-                    // We don't drop when decoding error (nor look further).
-                    cx.out
-                        .event(Reason::Malformed, format!("Q.931 message: {e}"));
-                    broke = true;
-                    break;
-                }
+        each_tpkt(pkt, env, "Q.931", decode_q931_at, |cx, q| {
+            self.process(cx, q)
+        })
+    }
+}
+
+/// The TCP side of Q.931 and H.245: nothing until there's been traffic both
+/// ways; then every whole TPKT of the segment decoded and processed in
+/// order. A message that does not decode ends the look (event `malformed`;
+/// the kernel neither drops nor looks further); a TPKT that continues past
+/// the segment is held.
+pub(crate) fn each_tpkt<M>(
+    pkt: &Packet<'_>,
+    env: &mut dyn Env,
+    what: &str,
+    decode: fn(&[u8], usize, usize) -> super::per::Result<M>,
+    mut process: impl FnMut(&mut Ctx<'_>, &M),
+) -> Outcome {
+    if pkt.ctinfo != CtState::Established {
+        return Outcome::default();
+    }
+    let mut cx = Ctx::new(pkt, env);
+    let t = tpkts(pkt.payload, of_mut(&mut cx.st.tpkt_len, pkt.dir));
+    let mut broke = false;
+    for &(off, len) in &t.frames {
+        match decode(pkt.payload, off, len) {
+            Ok(m) => process(&mut cx, &m),
+            Err(e) => {
+                cx.out
+                    .event(Reason::Malformed, format!("{what} message: {e}"));
+                broke = true;
+                break;
             }
         }
-        hold(&mut cx, &t, broke, pkt.payload.len());
-        cx.finish(&pkt.state)
     }
+    hold(&mut cx, &t, broke, pkt.payload.len());
+    cx.finish(&pkt.state)
 }
 
 /// A TPKT that continues past the segment is held (the kernel skips it):
