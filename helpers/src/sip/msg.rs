@@ -115,6 +115,9 @@ impl Known {
 
 /// Result of framing one message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// A framed message carries its header index (~470 bytes); boxing it would
+// put a heap allocation on every message for no gain.
+#[allow(clippy::large_enum_variant)]
 pub enum Framing {
     Complete(Msg),
     /// The payload ends inside the message (stream transports only).
