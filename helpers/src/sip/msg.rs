@@ -87,6 +87,17 @@ const KNOWN: [(&[u8], Option<u8>); 9] = [
     (b"Call-ID", Some(b'i')),
 ];
 
+/// Which [`KNOWN`] name `name` is (case-insensitive, compact forms too).
+fn known_slot(name: &[u8]) -> Option<usize> {
+    if let [c] = name {
+        let c = c.to_ascii_lowercase();
+        return KNOWN.iter().position(|&(_, compact)| compact == Some(c));
+    }
+    KNOWN
+        .iter()
+        .position(|&(full, _)| full.len() == name.len() && full.eq_ignore_ascii_case(name))
+}
+
 /// The first header of each [`KNOWN`] name, so a lookup does not walk the
 /// headers again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -96,10 +107,9 @@ impl Known {
     fn index(buf: &[u8], headers: Headers<'_>) -> Known {
         let mut k = Known::default();
         for h in headers {
-            for (slot, &(full, compact)) in k.0.iter_mut().zip(KNOWN.iter()) {
-                if slot.is_none() && h.is(buf, full, compact) {
+            if let Some(slot) = known_slot(h.name.get(buf)).and_then(|i| k.0.get_mut(i)) {
+                if slot.is_none() {
                     *slot = Some(h);
-                    break;
                 }
             }
         }
