@@ -182,7 +182,7 @@ pub fn parse(payload: &[u8]) -> Parsed {
     out.connect = true;
     let start = at + CONNECT.len();
     let rest = payload.get(start..).unwrap_or_default();
-    let Some(stop) = rest.iter().position(|&b| b == b'\n') else {
+    let Some(stop) = crate::text::find_newline(rest) else {
         return out;
     };
     out.complete = true;

@@ -134,6 +134,7 @@ use crate::expect::{ExpectError, ExpectNat, Expectation, SrcAddr};
 use crate::helper::HelperInfo;
 use crate::helper::{Env, Helper, Outcome, Packet, PrivData};
 use crate::params::{ExpectPolicy, Param, Params};
+use crate::text::Small;
 
 /// Bytes of private data the FTP helper uses.
 pub const STATE_LEN: usize = 20;
@@ -272,7 +273,7 @@ const SEARCH_REPLY: [Search; 2] = [
 /// Parses the first line of `payload` (a packet of direction `dir` on an
 /// IPv6 connection if `ipv6`).
 pub fn parse(payload: &[u8], dir: Dir, ipv6: bool) -> Parsed {
-    let (line, complete) = match payload.iter().position(|&b| b == b'\n') {
+    let (line, complete) = match crate::text::find_newline(payload) {
         Some(nl) => (payload.get(..=nl).unwrap_or(payload), true),
         None => (payload, false),
     };
@@ -509,37 +510,69 @@ fn try_epsv_response(data: &[u8]) -> PResult<(u16, usize)> {
 // ---------------------------------------------------------------------------
 
 /// PORT/227 text: `a,b,c,d,p1,p2`.
-pub fn format_port(addr: Ipv4Addr, port: u16) -> String {
-    let [a, b, c, d] = addr.octets();
-    format!("{a},{b},{c},{d},{},{}", port >> 8, port & 0xff)
+pub fn format_port(addr: Ipv4Addr, port: u16) -> Small {
+    let mut t = Small::new();
+    for (i, o) in addr.octets().into_iter().enumerate() {
+        if i > 0 {
+            t.push_byte(b',');
+        }
+        t.push_dec(u32::from(o));
+    }
+    t.push_byte(b',');
+    t.push_dec(u32::from(port >> 8));
+    t.push_byte(b',');
+    t.push_dec(u32::from(port & 0xff));
+    t
 }
 
 /// IPv6 as the kernel's `%pI6`: eight colon-separated groups of four
 /// lowercase hex digits, never compressed.
-pub fn ipv6_full(addr: Ipv6Addr) -> String {
-    let g = addr.segments();
-    format!(
-        "{:04x}:{:04x}:{:04x}:{:04x}:{:04x}:{:04x}:{:04x}:{:04x}",
-        g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7]
-    )
+pub fn ipv6_full(addr: Ipv6Addr) -> Small {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut t = Small::new();
+    for (i, g) in addr.segments().into_iter().enumerate() {
+        if i > 0 {
+            t.push_byte(b':');
+        }
+        for shift in [12u32, 8, 4, 0] {
+            let nib = usize::from((g >> shift) & 0xf);
+            t.push_byte(HEX.get(nib).copied().unwrap_or(b'0'));
+        }
+    }
+    t
 }
 
 /// EPRT text: `|1|a.b.c.d|port|` or `|2|xxxx:…|port|`.
-pub fn format_eprt(addr: IpAddr, port: u16) -> String {
+pub fn format_eprt(addr: IpAddr, port: u16) -> Small {
+    let mut t = Small::new();
     match addr {
-        IpAddr::V4(a) => format!("|1|{a}|{port}|"),
-        IpAddr::V6(a) => format!("|2|{}|{port}|", ipv6_full(a)),
+        IpAddr::V4(a) => {
+            t.push_str("|1|");
+            t.push_ipv4(a);
+        }
+        IpAddr::V6(a) => {
+            t.push_str("|2|");
+            t.push_str(&ipv6_full(a));
+        }
     }
+    t.push_byte(b'|');
+    t.push_dec(u32::from(port));
+    t.push_byte(b'|');
+    t
 }
 
 /// 229 text: `|||port|`.
-pub fn format_epsv(port: u16) -> String {
-    format!("|||{port}|")
+pub fn format_epsv(port: u16) -> Small {
+    let mut t = Small::new();
+    t.push_str("|||");
+    t.push_dec(u32::from(port));
+    t.push_byte(b'|');
+    t
 }
 
 /// The replacement text for `kind` (None if the address family cannot be
-/// written in that form).
-pub fn format_cmd(kind: Kind, addr: IpAddr, port: u16) -> Option<String> {
+/// written in that form). Texts are built on the stack ([`Small`]).
+pub fn format_cmd(kind: Kind, addr: IpAddr, port: u16) -> Option<Small> {
     match (kind, addr) {
         (Kind::Port | Kind::Pasv, IpAddr::V4(a)) => Some(format_port(a, port)),
         (Kind::Port | Kind::Pasv, IpAddr::V6(_)) => None,
@@ -721,7 +754,7 @@ impl Ftp {
                     }
                 }
             }
-            let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
+            let Some(nl) = crate::text::find_newline(rest) else {
                 break;
             };
             pos = pos.saturating_add(nl).saturating_add(1);
@@ -824,7 +857,7 @@ impl Ftp {
         };
         let old = pkt.payload.get(cmd.off..cmd.off.saturating_add(cmd.len));
         if old != Some(text.as_bytes()) {
-            out.edits.push(Edit::new(cmd.off, cmd.len, text));
+            out.edits.push(Edit::new(cmd.off, cmd.len, text.as_bytes()));
         }
     }
 }

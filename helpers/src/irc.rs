@@ -229,7 +229,7 @@ pub fn parse(payload: &[u8]) -> Parsed {
         if rest.is_empty() {
             break;
         }
-        match rest.iter().position(|&b| b == b'\n') {
+        match crate::text::find_newline(rest) {
             Some(nl) => {
                 let line = rest.get(..nl).unwrap_or_default();
                 if let Some(f) = parse_line(line, start) {

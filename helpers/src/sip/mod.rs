@@ -592,9 +592,15 @@ impl Sip {
                 return Err(Dropped);
             };
             let text = nat::addr_text(new_addr, false);
-            let mut ok = p == base || cx.rw.replace(buf, media.port_span, &p.to_string());
+            let mut ok = p == base
+                || cx
+                    .rw
+                    .replace(buf, media.port_span, &crate::text::decimal(u32::from(p)));
             if let Some(r) = media.rtcp {
-                ok = ok && cx.rw.replace(buf, r.port_span, &(p + 1).to_string());
+                ok = ok
+                    && cx
+                        .rw
+                        .replace(buf, r.port_span, &crate::text::decimal(u32::from(p) + 1));
                 if let Some(a) = r.addr.filter(|a| a.addr == addr) {
                     ok = ok && cx.rw.replace(buf, a.span, &text);
                 }
@@ -811,7 +817,8 @@ impl Sip {
                 if let Some(v) = msg::param(buf, ps, pe, b"rport") {
                     if let Some(n) = msg::number(buf, v) {
                         if n == u32::from(me.dport) && n != u32::from(peer.sport) {
-                            cx.rw.replace(buf, v, &peer.sport.to_string());
+                            cx.rw
+                                .replace(buf, v, &crate::text::decimal(u32::from(peer.sport)));
                         }
                     }
                 }
@@ -997,7 +1004,11 @@ impl Helper for Sip {
             if delta != 0 {
                 if let Some(cl) = m.clen {
                     let new = cl.value as isize + delta;
-                    if !cx.rw.replace(payload, cl.span, &new.max(0).to_string()) {
+                    if !cx.rw.replace(
+                        payload,
+                        cl.span,
+                        &crate::text::decimal(u32::try_from(new.max(0)).unwrap_or(u32::MAX)),
+                    ) {
                         cx.rw.truncate(before);
                         out.event(Reason::NatFailed, "Content-Length cannot be rewritten");
                         dropped = true;

@@ -69,10 +69,65 @@ pub struct Msg {
     pub body: usize,
     pub end: usize,
     pub clen: Option<ContentLength>,
+    /// The first header of each name the helper asks for, found in the one
+    /// pass [`frame`] makes over the headers.
+    pub known: Known,
+}
+
+/// The header names the helper looks up, with their compact forms.
+const KNOWN: [(&[u8], Option<u8>); 9] = [
+    (b"Via", Some(b'v')),
+    (b"From", Some(b'f')),
+    (b"To", Some(b't')),
+    (b"Contact", Some(b'm')),
+    (b"CSeq", None),
+    (b"Content-Length", Some(b'l')),
+    (b"Content-Type", Some(b'c')),
+    (b"Expires", None),
+    (b"Call-ID", Some(b'i')),
+];
+
+/// Which [`KNOWN`] name `name` is (case-insensitive, compact forms too).
+fn known_slot(name: &[u8]) -> Option<usize> {
+    if let [c] = name {
+        let c = c.to_ascii_lowercase();
+        return KNOWN.iter().position(|&(_, compact)| compact == Some(c));
+    }
+    KNOWN
+        .iter()
+        .position(|&(full, _)| full.len() == name.len() && full.eq_ignore_ascii_case(name))
+}
+
+/// The first header of each [`KNOWN`] name, so a lookup does not walk the
+/// headers again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Known([Option<Header>; KNOWN.len()]);
+
+impl Known {
+    fn index(buf: &[u8], headers: Headers<'_>) -> Known {
+        let mut k = Known::default();
+        for h in headers {
+            if let Some(slot) = known_slot(h.name.get(buf)).and_then(|i| k.0.get_mut(i)) {
+                if slot.is_none() {
+                    *slot = Some(h);
+                }
+            }
+        }
+        k
+    }
+    /// `Some(first)` when `(full, compact)` is a known name (`first`: its
+    /// first header, if any); `None` when it is not indexed.
+    fn get(&self, full: &[u8], compact: Option<u8>) -> Option<Option<Header>> {
+        let i = KNOWN.iter().position(|&(f, c)| f == full && c == compact)?;
+        self.0.get(i).copied()
+    }
 }
 
 /// Result of framing one message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// A framed message carries its header index (~470 bytes); boxing it would
+// put a heap allocation on every message for no gain.
+#[allow(clippy::large_enum_variant)]
 pub enum Framing {
     Complete(Msg),
     /// The payload ends inside the message (stream transports only).
@@ -89,7 +144,7 @@ pub const MAX_CONTENT_LENGTH: usize = 65535;
 /// or None if no newline follows.
 pub fn line_at(buf: &[u8], pos: usize, end: usize) -> Option<(usize, usize)> {
     let rest = buf.get(pos..end)?;
-    let nl = rest.iter().position(|&b| b == b'\n')?;
+    let nl = crate::text::find_newline(rest)?;
     let mut cend = pos + nl;
     if cend > pos && buf.get(cend - 1) == Some(&b'\r') {
         cend -= 1;
@@ -206,7 +261,9 @@ pub fn frame(buf: &[u8], start: usize, stream: bool) -> Framing {
         body,
         end: total,
         clen: None,
+        known: Known::default(),
     };
+    msg.known = Known::index(buf, msg.headers(buf));
     let clen = msg
         .find(buf, b"Content-Length", Some(b'l'))
         .map(|h| h.value)
@@ -238,7 +295,7 @@ pub fn frame(buf: &[u8], start: usize, stream: bool) -> Framing {
 
 /// One header: its name and its value (leading whitespace skipped, the
 /// value may span continuation lines; no trailing CR/LF).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Header {
     pub name: Span,
     pub value: Span,
@@ -323,7 +380,10 @@ impl Msg {
     }
     /// The first header named `full` (or `compact`).
     pub fn find(&self, buf: &[u8], full: &[u8], compact: Option<u8>) -> Option<Header> {
-        self.headers(buf).find(|h| h.is(buf, full, compact))
+        match self.known.get(full, compact) {
+            Some(first) => first,
+            None => self.headers(buf).find(|h| h.is(buf, full, compact)),
+        }
     }
     /// Every header named `full` (or `compact`), in order.
     pub fn find_all<'a>(
@@ -332,7 +392,18 @@ impl Msg {
         full: &'a [u8],
         compact: Option<u8>,
     ) -> impl Iterator<Item = Header> + 'a {
-        self.headers(buf).filter(move |h| h.is(buf, full, compact))
+        // From the first one on (none: an empty walk).
+        let from = match self.known.get(full, compact) {
+            Some(Some(first)) => first.name.off,
+            Some(None) => self.headers_end,
+            None => self.headers,
+        };
+        Headers {
+            buf,
+            pos: from,
+            end: self.headers_end,
+        }
+        .filter(move |h| h.is(buf, full, compact))
     }
     pub fn is_request(&self) -> bool {
         matches!(self.line, StartLine::Request { .. })

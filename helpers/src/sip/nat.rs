@@ -6,14 +6,25 @@ use std::net::{IpAddr, Ipv6Addr};
 use super::msg::Span;
 use crate::conn::{ConnView, Dir};
 use crate::edit::Edit;
+use crate::text::Small;
 
 /// `sip_sprintf_addr()`: IPv4 dotted, IPv6 as `%pI6c`, in brackets when
 /// `brackets`.
-pub fn addr_text(addr: IpAddr, brackets: bool) -> String {
+pub fn addr_text(addr: IpAddr, brackets: bool) -> Small {
+    let mut out = Small::new();
+    push_addr(&mut out, addr, brackets);
+    out
+}
+
+fn push_addr(out: &mut Small, addr: IpAddr, brackets: bool) {
     match addr {
-        IpAddr::V4(a) => a.to_string(),
-        IpAddr::V6(a) if brackets => format!("[{}]", ipv6_compressed(a)),
-        IpAddr::V6(a) => ipv6_compressed(a),
+        IpAddr::V4(a) => out.push_ipv4(a),
+        IpAddr::V6(a) if brackets => {
+            out.push_byte(b'[');
+            push_ipv6_compressed(out, a);
+            out.push_byte(b']');
+        }
+        IpAddr::V6(a) => push_ipv6_compressed(out, a),
     }
 }
 
@@ -22,7 +33,12 @@ pub fn addr_text(addr: IpAddr, brackets: bool) -> String {
 /// more zero groups as `::`, and a dotted IPv4 tail for IPv4-mapped and
 /// ISATAP addresses (std's `Display` differs on ISATAP).
 pub fn ipv6_compressed(a: Ipv6Addr) -> String {
-    use std::fmt::Write;
+    let mut out = Small::new();
+    push_ipv6_compressed(&mut out, a);
+    out.as_str().to_string()
+}
+
+fn push_ipv6_compressed(out: &mut Small, a: Ipv6Addr) {
     let w = a.segments();
     let [.., w4, w5, w6, w7] = w;
     let mapped = w.get(..5).is_some_and(|z| z.iter().all(|&x| x == 0)) && w5 == 0xffff;
@@ -46,41 +62,42 @@ pub fn ipv6_compressed(a: Ipv6Addr) -> String {
     if longest <= 1 {
         colonpos = usize::MAX;
     }
-    let mut out = String::with_capacity(45);
     let mut needcolon = false;
     let mut i = 0;
     while i < range {
         if i == colonpos {
             if needcolon || i == 0 {
-                out.push(':');
+                out.push_byte(b':');
             }
-            out.push(':');
+            out.push_byte(b':');
             needcolon = false;
             i += longest;
             continue;
         }
         if needcolon {
-            out.push(':');
+            out.push_byte(b':');
         }
-        let _ = write!(out, "{:x}", groups.get(i).copied().unwrap_or(0));
+        out.push_hex(groups.get(i).copied().unwrap_or(0));
         needcolon = true;
         i += 1;
     }
     if v4 {
         if needcolon {
-            out.push(':');
+            out.push_byte(b':');
         }
         let [a, b] = w6.to_be_bytes();
         let [c, d] = w7.to_be_bytes();
-        let _ = write!(out, "{a}.{b}.{c}.{d}");
+        out.push_ipv4(std::net::Ipv4Addr::new(a, b, c, d));
     }
-    out
 }
 
 /// `sip_sprintf_addr_port()`: `addr:port`, IPv6 in brackets. The port is
 /// always written, even the default 5060, as the kernel does.
-pub fn addr_port_text(addr: IpAddr, port: u16) -> String {
-    format!("{}:{port}", addr_text(addr, true))
+pub fn addr_port_text(addr: IpAddr, port: u16) -> Small {
+    let mut out = addr_text(addr, true);
+    out.push_byte(b':');
+    out.push_dec(u32::from(port));
+    out
 }
 
 /// `map_addr()`: the address/port a SIP header naming `addr:port` must

@@ -234,14 +234,16 @@ pub fn parse(buf: &[u8], span: Span, v6: bool) -> Sdp {
     let mut started = false;
     for (s, e) in lines(buf, span.off, span.end()) {
         let line = buf.get(s..e).unwrap_or_default();
-        let kind = line.get(..2).map(|k| k.to_ascii_lowercase());
-        let Some(k) = kind else { continue };
+        let Some(&[t, eq]) = line.get(..2) else {
+            continue;
+        };
+        let k = [t.to_ascii_lowercase(), eq];
         if !started {
             // The description starts at its v= line.
-            started = k == b"v=";
+            started = &k == b"v=";
             continue;
         }
-        match &k[..] {
+        match &k {
             b"m=" => {
                 if sdp.media.len() >= MAX_MEDIA {
                     sdp.ignored_media += 1;
