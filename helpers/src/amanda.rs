@@ -294,10 +294,10 @@ impl Amanda {
         // One per tuple, as the table keeps them (two streams on one port).
         made.retain(|e| !e.same_as(&exp));
         made.push(exp);
-        let text = port.to_string();
+        let text = crate::text::decimal(u32::from(port));
         let old = pkt.payload.get(p.off..p.off.saturating_add(p.len));
         if old != Some(text.as_bytes()) {
-            out.edits.push(Edit::new(p.off, p.len, text));
+            out.edits.push(Edit::new(p.off, p.len, text.as_bytes()));
         }
         Ok(())
     }

@@ -385,11 +385,19 @@ fn parse_addr(tok: &[u8]) -> Result<IpAddr, &'static str> {
 }
 
 /// The text `nf_nat_irc()` writes for `addr` and `port`.
-pub fn format_addr_port(addr: IpAddr, port: u16) -> String {
+pub fn format_addr_port(addr: IpAddr, port: u16) -> crate::text::Small {
+    let mut t = crate::text::Small::new();
     match addr {
-        IpAddr::V4(a) => format!("{} {port}", u32::from(a)),
-        IpAddr::V6(a) => format!("{a} {port}"),
+        IpAddr::V4(a) => t.push_dec(u32::from(a)),
+        IpAddr::V6(a) => {
+            use std::fmt::Write;
+            // At most 39 bytes: always fits.
+            let _ = write!(t, "{a}");
+        }
     }
+    t.push_byte(b' ');
+    t.push_dec(u32::from(port));
+    t
 }
 
 // ---------------------------------------------------------------------------
@@ -484,7 +492,7 @@ impl Irc {
         let text = format_addr_port(newaddr, port);
         let old = pkt.payload.get(dcc.off..dcc.off.saturating_add(dcc.len));
         if old != Some(text.as_bytes()) {
-            out.edits.push(Edit::new(dcc.off, dcc.len, text));
+            out.edits.push(Edit::new(dcc.off, dcc.len, text.as_bytes()));
         }
         Ok(())
     }
