@@ -97,8 +97,9 @@ PIDS+=($!)
 
 # captures: control connection and GRE at every end; expectation events in the router
 CAPS=(server "${CLIENTS[@]}")
+# (and ICMP: what the router answers GRE it cannot place)
 for ns in "${CAPS[@]}"; do
-  ip netns exec "$ns" tcpdump -U --immediate-mode -n -i eth0 -w "$RES/$ns.pcap" 'tcp port 1723 or ip proto 47' \
+  ip netns exec "$ns" tcpdump -U --immediate-mode -n -i eth0 -w "$RES/$ns.pcap" 'tcp port 1723 or ip proto 47 or icmp' \
     2>"$RES/tcpdump-$ns.err" &
   PIDS+=($!)
 done
@@ -217,7 +218,8 @@ if [[ $HELPER == none ]]; then
   # the server's GRE is a flow of its own to the router (no keymap, no expectation): it ends there
   grep -q "src=$SRV dst=$RTR_S .*UNREPLIED" "$RES/gre1.txt" || fail "the server's GRE never reached the router"
   ((${#PING_OK[@]} == 0)) || fail "ping through the tunnel worked without a helper"
-  pass "control channel ok (OCRP Connected), the server's GRE ended at the router, no tunnel, ping failed: as it must without a helper"
+  # (seen: the router answers it with ICMP protocol unreachable, and pptpd hangs up at once)
+  pass "control channel ok (OCRP Connected), the server's GRE ended at the router ($(fact server_icmp_gre_unreachable_from_$RTR_S) ICMP protocol unreachable), no tunnel, ping failed: as it must without a helper"
 fi
 
 WANT=(client-a client-b); [[ $CASE == two ]] && WANT=(client-a client2-a)

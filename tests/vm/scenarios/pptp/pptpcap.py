@@ -87,6 +87,11 @@ def control(side, path, tok, facts, calls):
     lines, gre = [], set()
     order = []
     for src, dst, proto, l4 in packets(path):
+        if proto == 1 and len(l4) >= 28 and l4[0] == 3 and l4[1] == 2 and l4[8 + 9] == 47:
+            # ICMP protocol unreachable about a GRE packet (a router without GRE answering GRE
+            # addressed to itself)
+            facts[f"{side}_icmp_gre_unreachable_from_{src}"] = facts.get(f"{side}_icmp_gre_unreachable_from_{src}", 0) + 1
+            continue
         if proto == 47 and len(l4) >= 8:
             flags_ver, gproto = struct.unpack(">HH", l4[:4])
             if flags_ver & 7 == 1 and gproto == 0x880B:
