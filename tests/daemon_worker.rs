@@ -641,6 +641,7 @@ fn worker_decides_as_the_goldens_say() {
         support::amanda::GOLDENS,
         support::h323::GOLDENS,
         support::snmp::GOLDENS,
+        support::pptp::GOLDENS,
     ] {
         all.extend(list.iter().filter(|g| g.golden.ends_with(".jsonl")));
     }

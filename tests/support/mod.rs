@@ -2,7 +2,7 @@
 //! dialogues, UDP datagrams, the related flows) with correct checksums,
 //! built with etherparse and written as pcap or pcapng by hand —
 //! independent of the code under test. FTP is here; SIP, TFTP, IRC,
-//! Amanda, H.323 and SNMP are in the submodules. Each protocol has its fixtures and its
+//! Amanda, H.323, SNMP and PPTP are in the submodules. Each protocol has its fixtures and its
 //! golden replays; [`check_fixtures`] and [`check_goldens`] compare them
 //! with what is in `fixtures/` (`REGENERATE=1` rewrites them).
 #![allow(dead_code)]
@@ -10,6 +10,7 @@
 pub mod amanda;
 pub mod h323;
 pub mod irc;
+pub mod pptp;
 pub mod sip;
 pub mod snmp;
 pub mod tftp;
