@@ -155,27 +155,34 @@ EOF
 }
 # ha_ctd N ARGS...: conntrackd's client mode against router N's daemon
 ha_ctd() { local n=$1; shift; ip netns exec ha-r$n conntrackd -C "$HA_W/conntrackd-r$n.conf" "$@"; }
-# ha_start_conntrackd N: router N's conntrackd in the foreground (console mode), pid in CTD_PID[N]
+# ha_start_conntrackd N...: each router N's conntrackd in the foreground (console mode), pid in
+# CTD_PID[N]; returns when every one serves its UNIX socket (1: one did not start)
 declare -A CTD_PID=()
 ha_start_conntrackd() {
-  local n=$1 i
-  rm -f "$HA_W/conntrackd-r$n.lock" "$HA_W/conntrackd-r$n.ctl"
-  ip netns exec ha-r$n conntrackd -C "$HA_W/conntrackd-r$n.conf" >"$HA_W/conntrackd-r$n.out" 2>&1 &
-  CTD_PID[$n]=$!
-  for ((i = 0; i < 100; i++)); do
-    [[ -S $HA_W/conntrackd-r$n.ctl ]] && return 0
-    kill -0 "${CTD_PID[$n]}" 2>/dev/null || break
-    sleep 0.1
+  local n i
+  for n; do
+    rm -f "$HA_W/conntrackd-r$n.lock" "$HA_W/conntrackd-r$n.ctl"
+    ip netns exec ha-r$n conntrackd -C "$HA_W/conntrackd-r$n.conf" >"$HA_W/conntrackd-r$n.out" 2>&1 &
+    CTD_PID[$n]=$!
   done
-  cat "$HA_W/conntrackd-r$n.out" "$HA_W/conntrackd-r$n.log" 2>/dev/null
-  return 1
+  for n; do
+    for ((i = 0; i < 150; i++)); do
+      [[ -S $HA_W/conntrackd-r$n.ctl ]] && break
+      kill -0 "${CTD_PID[$n]}" 2>/dev/null || break
+      sleep 0.1
+    done
+    [[ -S $HA_W/conntrackd-r$n.ctl ]] && continue
+    cat "$HA_W/conntrackd-r$n.out" "$HA_W/conntrackd-r$n.log" 2>/dev/null
+    return 1
+  done
 }
 # ha_wait_external N PATTERN KIND(ct|expect) [TIMEOUT]: router N's external cache (what its peer
-# sent) shows a line matching PATTERN (grep -E)
+# sent) shows a line matching PATTERN (grep -E); the last dump is $HA_RES/rN-external-KIND.txt
 ha_wait_external() {
-  local n=$1 pat=$2 kind=$3 t=${4:-15} i
+  local n=$1 pat=$2 kind=$3 t=${4:-15} i f=$HA_RES/r$1-external-$3.txt
   for ((i = 0; i < t * 4; i++)); do
-    ha_ctd "$n" -e "$kind" 2>/dev/null | grep -Eq -- "$pat" && return 0
+    ha_ctd "$n" -e "$kind" >"$f" 2>&1
+    grep -Eq -- "$pat" "$f" && return 0
     sleep 0.25
   done
   return 1
