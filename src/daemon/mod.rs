@@ -31,6 +31,14 @@ pub struct Args {
     /// anyway while the nft ruleset still references them).
     #[arg(long)]
     pub keep_registration: bool,
+    /// The helper registrations are shared with cthelperd daemons in other
+    /// network namespaces of this kernel (nfnetlink_cthelper's helper list
+    /// is global; queues and conntrack tables are per namespace): leave them
+    /// registered and enabled on exit (another namespace's daemon serves
+    /// them), and refuse to re-create one registered with other policies.
+    /// Not for separate machines (docs/ha.md).
+    #[arg(long)]
+    pub shared_registration: bool,
     /// Keep this nft ruleset file: a reload that changes ports or enabled
     /// helpers writes `cthelperd nft` to it and loads it with `nft -f`
     /// (the unit passes /run/cthelperd/cthelperd.nft).
@@ -274,7 +282,7 @@ pub fn run(cfg: Config, args: Args) -> Result<ExitCode> {
     // registration may be serving another cthelperd.
     let mut created = Vec::new();
     for r in &regs {
-        match register(&mut ctl, r, &listed) {
+        match register(&mut ctl, r, &listed, args.shared_registration) {
             Ok(new) => {
                 if new {
                     created.push(r.clone());
@@ -403,9 +411,16 @@ pub fn run(cfg: Config, args: Args) -> Result<ExitCode> {
     // packets in nf_confirm instead of queueing them (and so still confirms
     // new connections and applies sequence adjustments — a bypassed queue
     // verdict would skip both). Then drain what is queued already.
-    for r in &registered {
-        if let Err(e) = ctl.request(r.disable_msg(), libc::NLM_F_CREATE as u16) {
-            warn!("disabling {}/{}: {e}", r.name, fam(r));
+    // --shared-registration: the registrations are every namespace's (one
+    // kernel, one helper list): disabling them would stop the helpers of the
+    // daemons in the other namespaces too.
+    if args.shared_registration {
+        info!("--shared-registration: the helpers stay registered and enabled for the other network namespaces");
+    } else {
+        for r in &registered {
+            if let Err(e) = ctl.request(r.disable_msg(), libc::NLM_F_CREATE as u16) {
+                warn!("disabling {}/{}: {e}", r.name, fam(r));
+            }
         }
     }
     shared.stop.store(true, Ordering::Relaxed);
@@ -427,7 +442,7 @@ pub fn run(cfg: Config, args: Args) -> Result<ExitCode> {
     // 5. Unregister (a helper the ruleset still references stays, disabled:
     // flows keep it, their packets pass unchanged, and a restarted cthelperd
     // re-enables the registration and carries on).
-    if !args.keep_registration {
+    if !args.keep_registration && !args.shared_registration {
         unregister(&mut ctl, &registered, false);
     }
     Ok(if failed {
@@ -505,8 +520,10 @@ pub fn registrations(cfg: &Config) -> Vec<Registration> {
 /// userspace helper of that name is listed) or the listed one has another
 /// private-data length or policy set (then delete and re-create it if
 /// nothing references it).
-/// Returns whether the registration was created (not reused).
-fn register(ctl: &mut NfSocket, r: &Registration, listed: &[Listed]) -> Result<bool> {
+/// Returns whether the registration was created (not reused). `shared`
+/// (--shared-registration): a registration with other policies may be
+/// another namespace's daemon's, in use: an error, not re-created.
+fn register(ctl: &mut NfSocket, r: &Registration, listed: &[Listed], shared: bool) -> Result<bool> {
     let existing = listed
         .iter()
         .find(|l| l.name == r.name && l.l3 == u16::from(r.l3) && l.l4 == r.l4);
@@ -517,6 +534,11 @@ fn register(ctl: &mut NfSocket, r: &Registration, listed: &[Listed]) -> Result<b
         Err(e) if e.errno() == Some(libc::EBUSY) && existing.is_none() => Err(fatal(format!(
             "the kernel's own {n} helper is loaded (nf_conntrack_{n}): unload it (modprobe -r nf_nat_{n} nf_conntrack_{n}) and blacklist it, or set enabled = false in [helper.{n}]",
             n = r.name
+        ))),
+        Err(e) if e.errno() == Some(libc::EBUSY) && shared => Err(fatal(format!(
+            "helper {n}/{f} is registered with other policies or another private-data length (by a cthelperd in another network namespace?): with --shared-registration every daemon of this kernel needs the same [helper.{n}] policies",
+            n = r.name,
+            f = fam(r)
         ))),
         Err(e) if e.errno() == Some(libc::EBUSY) => {
             debug!(

@@ -167,7 +167,10 @@ impl Control {
         // 1. Registrations: update in place or create.
         let mut created: Vec<Registration> = Vec::new();
         for r in &regs {
-            match register(&mut ctl, r, &listed) {
+            // A reload re-creates a registration whose policy count changed
+            // even under --shared-registration (an operator's deliberate
+            // change, for every namespace at once: docs/ha.md).
+            match register(&mut ctl, r, &listed, false) {
                 Ok(new) => {
                     if new {
                         created.push(r.clone());
