@@ -255,7 +255,7 @@ impl Config {
             &mut s,
             "hold_bytes",
             d.hold_bytes.to_string(),
-            "most bytes held per flow direction for a message split over segments",
+            "most bytes held per flow direction for a message split over segments (64 times that per queue over all flows)",
         );
         kv(
             &mut s,

@@ -158,17 +158,25 @@ pub struct Limits {
     pub segments: usize,
     /// Longest a segment is held, in nanoseconds (`hold_ms`).
     pub hold_ns: u64,
+    /// Most payload bytes held over all flows of one core (one queue):
+    /// [`Limits::FLOWS`] × `bytes`. A hold that would go past it is not
+    /// made (the message passes as it is, `hold_overflow`). The kernel's
+    /// queue length bounds the held packets too, but not their size.
+    pub total: usize,
 }
 
 impl Limits {
     /// Most segments held for one flow direction.
     pub const SEGMENTS: usize = 16;
+    /// How many full per-flow holds one core keeps at most (`total`).
+    pub const FLOWS: usize = 64;
 
     pub fn from_config(d: &crate::config::DaemonConfig) -> Self {
         Limits {
             bytes: d.hold_bytes as usize,
             segments: Self::SEGMENTS,
             hold_ns: u64::from(d.hold_ms) * 1_000_000,
+            total: (d.hold_bytes as usize).saturating_mul(Self::FLOWS),
         }
     }
 }
