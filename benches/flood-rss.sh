@@ -15,7 +15,7 @@
 set -uo pipefail
 N=${1:-100000} SAMPLE=${2:-0.5}
 source "$VMDIR/guest/lib.sh"
-RES=/tmp/flood; mkdir -p $RES
+RES=$RESULTS/flood; mkdir -p $RES   # visible on the host (target/vm-results/latest/flood)
 reset_state; net_setup masq || { echo "net_setup failed"; exit 1; }
 # Room for every flow and its expectation (the VM's defaults follow its 1 GiB).
 sysctl -qw net.netfilter.nf_conntrack_max=$((N + 65536))
@@ -35,6 +35,8 @@ grep -q . /proc/net/netfilter/nfnetlink_queue || { cat $RES/cthelperd.log; echo 
 Q=30
 rss() { sed -n "s/^$1:[[:space:]]*\([0-9]*\) kB/\1/p" /proc/$CTH_PID/status; }
 RSS0=$(rss VmRSS)
+cpu() { local a; read -ra a </proc/$CTH_PID/stat; echo $((a[13] + a[14])); }   # utime+stime, ticks
+C0=$(cpu)
 ( while kill -0 $CTH_PID 2>/dev/null; do echo "$(date +%s.%N) $(rss VmRSS)"; sleep "$SAMPLE"; done ) >$RES/rss.txt &
 SAMPLER=$!
 
@@ -81,13 +83,13 @@ sleep 1
 ID1=$(awk -v q=$Q '$1 == q {print $8}' /proc/net/netfilter/nfnetlink_queue)
 QL=$(awk -v q=$Q '$1 == q {print "waiting="$3" dropped="$6" user_dropped="$7}' /proc/net/netfilter/nfnetlink_queue)
 CT=$(conntrack -C); EXP=$(conntrack -L expect 2>/dev/null | grep -c .)
-RSS1=$(rss VmRSS) HWM=$(rss VmHWM)
+RSS1=$(rss VmRSS) HWM=$(rss VmHWM) C1=$(cpu)
 kill $SAMPLER 2>/dev/null
 PEAK=$(awk '$2 > m {m = $2} END {print m + 0}' $RES/rss.txt); ((HWM > PEAK)) && PEAK=$HWM
 "$CTHELPERD" status >$RES/status.txt 2>&1
 kill $CTH_PID; wait $CTH_PID 2>/dev/null
 echo "flows=$N queue=$Q packets_queued=$((ID1 - ID0)) ($QL) wall_ms=$(((T1 - T0) / 1000000)) conntracks=$CT expectations=$EXP"
-echo "cthelperd rss_kib before=$RSS0 after=$RSS1 peak=$PEAK (VmHWM $HWM, $(grep -c . $RES/rss.txt) samples)"
+echo "cthelperd rss_kib before=$RSS0 after=$RSS1 peak=$PEAK (VmHWM $HWM, $(grep -c . $RES/rss.txt) samples; at 1/4 1/2 3/4: $(awk '{r[NR] = $2} END {print r[int(NR/4)+1], r[int(NR/2)+1], r[int(3*NR/4)+1]}' $RES/rss.txt)) cpu_ticks=$((C1 - C0)) ($(getconf CLK_TCK)/s)"
 grep -E '^(tftp|helper) ' $RES/status.txt
 grep -E 'passed unchanged' $RES/status.txt
 if ((PEAK < 65536)); then echo "rss-bound ok: peak $PEAK KiB < 65536 KiB"; else echo "rss-bound EXCEEDED: peak $PEAK KiB >= 65536 KiB"; exit 1; fi
