@@ -298,7 +298,7 @@ impl Config {
                 &mut s,
                 "queues",
                 h.queues.to_string(),
-                "instances: `queue`, `queue`+1 … each a registration (ftp, ftp-1 …) on its queue",
+                "queues from `queue` on, one registered instance each (ftp, ftp-1 …); `cthelperd nft` spreads new flows over them",
             );
             for (k, v) in h.params.iter() {
                 let help = i.params.iter().find(|p| p.name == k).map_or("", |p| p.help);
