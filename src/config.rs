@@ -200,6 +200,14 @@ impl Config {
                 }
             }
             one_setting(hc, &seen)?;
+            if u32::from(hc.queue) + u32::from(hc.queues) > 65536 {
+                bail!(
+                    "helper {}: queues {}…{} go past NFQUEUE 65535",
+                    hc.info.name,
+                    hc.queue,
+                    u32::from(hc.queue) + u32::from(hc.queues) - 1
+                );
+            }
             if let Some(l) = seen.ports {
                 ports_line.insert(hc.info.name, l);
             }
@@ -247,7 +255,7 @@ impl Config {
             &mut s,
             "hold_bytes",
             d.hold_bytes.to_string(),
-            "most bytes held per flow direction for a message split over segments",
+            "most bytes held per flow direction for a message split over segments (64 times that per queue over all flows)",
         );
         kv(
             &mut s,
@@ -290,7 +298,7 @@ impl Config {
                 &mut s,
                 "queues",
                 h.queues.to_string(),
-                "queues bound from `queue` on",
+                "queues from `queue` on, one registered instance each (ftp, ftp-1 …); `cthelperd nft` spreads new flows over them",
             );
             for (k, v) in h.params.iter() {
                 let help = i.params.iter().find(|p| p.name == k).map_or("", |p| p.help);
@@ -508,6 +516,15 @@ fn apply_key(
             if n == 0 {
                 return Err(here("`queues` must be at least 1"));
             }
+            // Instance i is registered as `name-i` (crate::flow::instance_name):
+            // the kernel takes 15 bytes of name.
+            let longest = crate::flow::longest_instance_name(hc.info.name, n as u16);
+            if longest > 15 {
+                return Err(here(&format!(
+                    "`queues` = {n}: the instance names of {} would be {longest} bytes, the kernel takes 15",
+                    hc.info.name
+                )));
+            }
             hc.queues = n as u16;
         }
         "policy" => {
@@ -606,6 +623,14 @@ fn toml_key(k: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn queues_stay_within_nfqueue_numbers() {
+        assert!(Config::parse("[helper.ftp]\nqueue = 65534\nqueues = 2\n").is_ok());
+        let e = Config::parse("[helper.ftp]\nqueue = 65535\nqueues = 2\n").unwrap_err();
+        assert!(format!("{e:#}").contains("past NFQUEUE 65535"), "{e:#}");
+        assert!(Config::parse("[helper.snmp_trap]\nqueues = 64\n").is_ok());
+    }
 
     #[test]
     fn empty_file_is_the_defaults() {

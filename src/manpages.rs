@@ -177,6 +177,11 @@ out-of-range values are refused with their line. \fBcthelperd check\-config\fR \
 file and prints the whole configuration it gives.
 .PP
 A running daemon re-reads the file on SIGHUP or \fBcthelperd reload\fR.
+.PP
+\fBqueues\fR = \fIN\fR spreads one helper over N queues and threads: N instances are registered
+with the kernel (\fBftp\fR on \fBqueue\fR, \fBftp\-1\fR on \fBqueue\fR+1 …, same policies and
+parameters), and \fBcthelperd nft\fR assigns each new connection one of them with an nft jhash map.
+Give the helper a \fBqueue\fR range no other helper uses.
 .SH EXAMPLE
 .nf
 [helper.ftp]

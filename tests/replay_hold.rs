@@ -140,3 +140,39 @@ fn retransmission_of_held_data_is_dropped() {
     assert_eq!(recs[1]["segments"], serde_json::json!([6, 8]));
     assert_eq!(expectations(&recs), 1, "{recs:?}");
 }
+
+#[test]
+fn holds_of_all_flows_are_bounded_together() {
+    // hold_bytes = 10: one core holds at most 64 × 10 = 640 bytes over all
+    // flows. 80 flows each leave 9 bytes of a PORT command unfinished: 71
+    // of them fit (639 bytes), the other 9 pass as they are.
+    let mut cap = Capture::new(Link::Raw);
+    for i in 0..80u16 {
+        let mut c = Tcp::new(("10.0.0.5", 40000 + i), ("198.51.100.1", 21), 100, 900);
+        c.handshake(&mut cap);
+        c.s2c(&mut cap, b"220 Welcome\r\n");
+        c.c2s_noack(&mut cap, b"PORT 10,0");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("c.pcap");
+    std::fs::write(&p, cap.pcap()).unwrap();
+    let conf = dir.path().join("c.toml");
+    std::fs::write(&conf, "[daemon]\nhold_bytes = 10\nhold_ms = 600000\n").unwrap();
+    let (ok, out, err) = replay(&[
+        p.to_str().unwrap(),
+        "--format",
+        "json",
+        "--config",
+        conf.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let recs: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ov = events(&recs)
+        .iter()
+        .filter(|e| *e == "hold_overflow")
+        .count();
+    assert_eq!(ov, 9, "{recs:?}");
+}

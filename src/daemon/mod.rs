@@ -300,27 +300,15 @@ pub fn run(cfg: Config, args: Args) -> Result<ExitCode> {
     let shared = Arc::new(worker::Shared {
         stop: AtomicBool::new(false),
         metrics: metrics.clone(),
-        slots: Arc::from(crate::flow::slots(&cfg)),
+        slots: Arc::from(crate::flow::instance_slots(&cfg)),
         limits: crate::flow::Limits::from_config(&cfg.daemon),
         swap: Default::default(),
         beats: Default::default(),
     });
-    let mut queues: Vec<u16> = Vec::new();
-    for h in cfg.enabled() {
-        if h.queues > 1 {
-            warn!(
-                helper = h.info.name,
-                "queues = {}: the kernel queues a userspace helper's packets to one queue (NFCTH_QUEUE_NUM = {}); the others are bound but only serve rules that queue to them directly",
-                h.queues,
-                h.queue
-            );
-        }
-        for q in h.queue..h.queue.saturating_add(h.queues) {
-            if !queues.contains(&q) {
-                queues.push(q);
-            }
-        }
-    }
+    // One queue per instance: `queues = N` registers N instances of the
+    // helper (ftp, ftp-1 …), instance i on queue `queue + i`, and the
+    // ruleset spreads new flows over them (see nft.rs).
+    let queues = helper_queues(&cfg);
     let mut workers = Vec::new();
     for &q in &queues {
         let qc = QueueConfig::helper_queue(q, cfg.daemon.queue_maxlen);
@@ -487,32 +475,53 @@ fn fam(r: &Registration) -> String {
     format!("{l3}/{l4}")
 }
 
-/// One registration per enabled helper and address family it supports.
-pub fn registrations(cfg: &Config) -> Vec<Registration> {
-    let mut out = Vec::new();
+/// The queues the enabled helpers' instances are on, each once, in order.
+pub fn helper_queues(cfg: &Config) -> Vec<u16> {
+    let mut queues: Vec<u16> = Vec::new();
     for h in cfg.enabled() {
-        let fams = [(h.info.ipv4, AF_INET), (h.info.ipv6, AF_INET6)];
-        for (_, l3) in fams.iter().filter(|(on, _)| *on) {
-            // Its own transports, then those of the masters whose
-            // expectations name it (HelperInfo::expected_from).
-            let extra = h
-                .info
-                .expected_from
-                .iter()
-                .filter(|p| !h.info.l4.contains(p));
-            for l4 in h.info.l4.iter().chain(extra) {
-                out.push(Registration {
-                    name: h.info.name.to_string(),
-                    l3: *l3,
-                    l4: l4.number(),
-                    queue: h.queue,
-                    policies: h.policies.clone(),
-                    priv_len: h.info.priv_len as u32,
-                });
+        for q in h.queue..=h.queue.saturating_add(h.queues.max(1) - 1) {
+            if !queues.contains(&q) {
+                queues.push(q);
             }
         }
     }
+    queues
+}
+
+/// One registration per instance of each enabled helper (`queues = N`:
+/// `ftp` on `queue`, `ftp-1` on `queue + 1` …, see
+/// [`crate::flow::instance_name`]) and address family it supports.
+pub fn registrations(cfg: &Config) -> Vec<Registration> {
+    let mut out = Vec::new();
+    for h in cfg.enabled() {
+        for i in 0..h.queues.max(1) {
+            instance_registrations(h, i, &mut out);
+        }
+    }
     out
+}
+
+fn instance_registrations(h: &crate::config::HelperConfig, i: u16, out: &mut Vec<Registration>) {
+    let fams = [(h.info.ipv4, AF_INET), (h.info.ipv6, AF_INET6)];
+    for (_, l3) in fams.iter().filter(|(on, _)| *on) {
+        // Its own transports, then those of the masters whose
+        // expectations name it (HelperInfo::expected_from).
+        let extra = h
+            .info
+            .expected_from
+            .iter()
+            .filter(|p| !h.info.l4.contains(p));
+        for l4 in h.info.l4.iter().chain(extra) {
+            out.push(Registration {
+                name: crate::flow::instance_name(h.info.name, i).to_string(),
+                l3: *l3,
+                l4: l4.number(),
+                queue: h.queue.saturating_add(i),
+                policies: h.policies.clone(),
+                priv_len: h.info.priv_len as u32,
+            });
+        }
+    }
 }
 
 /// Registers `r`, reusing or updating a registration of the same name and
@@ -611,6 +620,40 @@ fn wait(s: &libc::sigset_t) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fan_out_registers_one_instance_per_queue() {
+        let c = Config::parse("[helper.ftp]\nqueue = 4\nqueues = 3\n").unwrap();
+        let regs = registrations(&c);
+        let ftp: Vec<(String, u8, u16)> = regs
+            .iter()
+            .filter(|r| r.name.starts_with("ftp"))
+            .map(|r| (r.name.clone(), r.l3, r.queue))
+            .collect();
+        let want: Vec<(String, u8, u16)> = [("ftp", 4), ("ftp-1", 5), ("ftp-2", 6)]
+            .iter()
+            .flat_map(|(n, q)| [(n.to_string(), AF_INET, *q), (n.to_string(), AF_INET6, *q)])
+            .collect();
+        assert_eq!(ftp, want);
+        let ftp0 = regs.iter().find(|r| r.name == "ftp").unwrap();
+        assert!(regs
+            .iter()
+            .filter(|r| r.name.starts_with("ftp"))
+            .all(|r| r.policies == ftp0.policies && r.priv_len == ftp0.priv_len));
+        let q = helper_queues(&c);
+        for n in [4, 5, 6] {
+            assert!(q.contains(&n), "{q:?}");
+        }
+        let names: Vec<&str> = crate::flow::instance_slots(&c)
+            .iter()
+            .map(|s| s.name())
+            .filter(|n| n.starts_with("ftp"))
+            .collect();
+        assert_eq!(names, ["ftp", "ftp-1", "ftp-2"]);
+        // One queue, one registration of the helper's own name.
+        let c = Config::default();
+        assert!(registrations(&c).iter().all(|r| !r.name.contains('-')));
+    }
 
     #[test]
     fn one_line_for_everything_missing() {

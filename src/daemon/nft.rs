@@ -74,15 +74,52 @@ pub fn ruleset(cfg: &Config) -> String {
             } else {
                 base.clone()
             };
-            let _ = write!(
-                objs,
-                "\tct helper {obj} {{\n\t\ttype \"{n}\" protocol {proto}\n\t\tl3proto {l3}\n\t}}\n\n",
-                n = i.name,
-            );
-            let _ = writeln!(
-                rules,
-                "\t\t{only}ct state new {proto} dport @{base}_ports ct helper set \"{obj}\""
-            );
+            let n = h.queues.max(1);
+            let mut names = Vec::new();
+            for k in 0..n {
+                let (o, t) = match k {
+                    0 => (obj.clone(), i.name.to_string()),
+                    _ => (
+                        format!("{obj}-{k}"),
+                        crate::flow::instance_name(i.name, k).to_string(),
+                    ),
+                };
+                let _ = write!(
+                    objs,
+                    "\tct helper {o} {{\n\t\ttype \"{t}\" protocol {proto}\n\t\tl3proto {l3}\n\t}}\n\n",
+                );
+                names.push(o);
+            }
+            let head = format!("\t\t{only}ct state new {proto} dport @{base}_ports ct helper set");
+            if n == 1 {
+                let _ = writeln!(rules, "{head} \"{obj}\"");
+                continue;
+            }
+            // Fan-out: a hash of the new connection's source picks the
+            // instance (the helper is set once, on the first packet, so any
+            // per-connection key keeps a flow on one instance). The
+            // address needs its family: one rule per family.
+            let map: Vec<String> = names
+                .iter()
+                .enumerate()
+                .map(|(k, o)| format!("{k} : \"{o}\""))
+                .collect();
+            let fams: &[&str] = match (i.ipv4, i.ipv6) {
+                (true, true) => &["ip", "ip6"],
+                (true, false) => &["ip"],
+                _ => &["ip6"],
+            };
+            for f in fams {
+                let key = match l4 {
+                    L4Proto::Tcp | L4Proto::Udp => format!("{f} saddr . {proto} sport"),
+                    L4Proto::Gre => format!("{f} saddr"),
+                };
+                let _ = writeln!(
+                    rules,
+                    "{head} jhash {key} mod {n} map {{ {} }}",
+                    map.join(", ")
+                );
+            }
         }
     }
     let list: Vec<String> = cfg
@@ -198,6 +235,25 @@ mod tests {
         // Only the helper's own transports get rules, not those it is
         // expected from.
         assert!(!r.contains("udp dport @q931_ports"), "{r}");
+    }
+
+    #[test]
+    fn fan_out_declares_the_instances_and_hashes_over_them() {
+        let c = Config::parse("[helper.ftp]\nqueues = 2\n[helper.sip]\nqueues = 3\n").unwrap();
+        let r = ruleset(&c);
+        for line in [
+            "ct helper ftp {\n\t\ttype \"ftp\" protocol tcp\n\t\tl3proto inet",
+            "ct helper ftp-1 {\n\t\ttype \"ftp-1\" protocol tcp\n\t\tl3proto inet",
+            "ct state new tcp dport @ftp_ports ct helper set jhash ip saddr . tcp sport mod 2 map { 0 : \"ftp\", 1 : \"ftp-1\" }\n",
+            "ct state new tcp dport @ftp_ports ct helper set jhash ip6 saddr . tcp sport mod 2 map { 0 : \"ftp\", 1 : \"ftp-1\" }\n",
+            "ct helper sip-udp-2 {\n\t\ttype \"sip-2\" protocol udp",
+            "ct state new udp dport @sip_ports ct helper set jhash ip saddr . udp sport mod 3 map { 0 : \"sip-udp\", 1 : \"sip-udp-1\", 2 : \"sip-udp-2\" }\n",
+        ] {
+            assert!(r.contains(line), "{line} missing in\n{r}");
+        }
+        assert!(!r.contains("ct helper set \"ftp\""), "{r}");
+        // The others keep their one object.
+        assert!(r.contains("ct helper set \"tftp\"\n"), "{r}");
     }
 
     #[test]

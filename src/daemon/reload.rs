@@ -110,7 +110,11 @@ impl Handler for Control {
     fn status(&self) -> Status {
         let (helpers, queues, loaded, reloads) = match self.live.lock() {
             Ok(l) => (
-                l.cfg.enabled().map(|h| h.info.name).collect::<Vec<_>>(),
+                // One row per registered instance (ftp, ftp-1 …).
+                crate::flow::instance_slots(&l.cfg)
+                    .iter()
+                    .map(|s| s.name())
+                    .collect::<Vec<_>>(),
                 l.queues.clone(),
                 l.loaded,
                 l.reloads,
@@ -184,8 +188,8 @@ impl Control {
         }
         // 2. Queues nobody serves yet.
         let mut added = Vec::new();
-        for h in new.enabled() {
-            for q in h.queue..h.queue.saturating_add(h.queues) {
+        {
+            for q in super::helper_queues(&new) {
                 if live.queues.contains(&q) || added.iter().any(|(n, _)| *n == q) {
                     continue;
                 }
@@ -201,7 +205,7 @@ impl Control {
         }
         // 3. The workers' helpers.
         self.shared.swap.set(
-            Arc::from(crate::flow::slots(&new)),
+            Arc::from(crate::flow::instance_slots(&new)),
             Limits::from_config(&new.daemon),
         );
         for (q, w) in added {
@@ -333,7 +337,11 @@ pub fn describe_changes(old: &Config, new: &Config) -> Vec<String> {
             ));
         }
         if (o.queue, o.queues) != (n.queue, n.queues) {
-            out.push(format!("{name} queue {} → {}", o.queue, n.queue));
+            let qs = |h: &crate::config::HelperConfig| match h.queues {
+                0 | 1 => h.queue.to_string(),
+                n => format!("{}-{}", h.queue, u32::from(h.queue) + u32::from(n) - 1),
+            };
+            out.push(format!("{name} queue {} → {}", qs(o), qs(n)));
         }
         if o.params != n.params {
             out.push(format!("{name} parameters"));

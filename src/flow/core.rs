@@ -304,7 +304,13 @@ impl<T> Core<T> {
         if let Some(k) = incomplete {
             if lay.proto == L4Proto::Tcp && !hold.drop {
                 let resume = hold.resume + k;
-                if joined.len() <= self.limits.bytes && hold.segs.len() < self.limits.segments {
+                // The other flows' holds (this one is out of the map).
+                let others: usize = self.holds.values().map(Hold::bytes).sum();
+                let total_ok = others.saturating_add(joined.len()) <= self.limits.total;
+                if joined.len() <= self.limits.bytes
+                    && hold.segs.len() < self.limits.segments
+                    && total_ok
+                {
                     hold.resume = resume;
                     let mut p = Plan::new(helper, ct);
                     // What the calls so far told is reported with the whole
@@ -317,9 +323,18 @@ impl<T> Core<T> {
                 hold.events.push(Event::new(
                     Reason::HoldOverflow,
                     format!(
-                        "{}, {}: the unfinished message passes as it is",
+                        "{}, {}{}: the unfinished message passes as it is",
                         count(hold.segs.len() as u64, "segment"),
-                        count(joined.len() as u64, "byte")
+                        count(joined.len() as u64, "byte"),
+                        if total_ok {
+                            String::new()
+                        } else {
+                            format!(
+                                " (the queue holds {} of {} already)",
+                                count(others as u64, "byte"),
+                                self.limits.total
+                            )
+                        }
                     ),
                 ));
             }

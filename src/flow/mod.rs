@@ -62,6 +62,10 @@ impl Rng {
 /// A helper as the core runs it: built from the configuration once.
 #[derive(Debug)]
 pub struct Slot {
+    /// The name the kernel knows it by: the helper's own, or for the
+    /// instances of a fan-out (`queues = N`) `ftp-1`, `ftp-2`… (see
+    /// [`instance_name`]).
+    pub name: &'static str,
     pub info: &'static HelperInfo,
     pub helper: Box<dyn Helper>,
     pub policies: Vec<ExpectPolicy>,
@@ -69,7 +73,7 @@ pub struct Slot {
 
 impl Slot {
     pub fn name(&self) -> &'static str {
-        self.info.name
+        self.name
     }
     /// The registered private-data length (what the kernel keeps).
     pub fn priv_len(&self) -> usize {
@@ -77,15 +81,72 @@ impl Slot {
     }
 }
 
-/// Builds the slots of the enabled helpers of `cfg`.
+/// Builds the slots of the enabled helpers of `cfg`, one per helper
+/// (replay: a capture knows no instances).
 pub fn slots(cfg: &crate::config::Config) -> Vec<Slot> {
     cfg.enabled()
         .map(|h| Slot {
+            name: h.info.name,
             info: h.info,
             helper: h.build(),
             policies: h.policies.clone(),
         })
         .collect()
+}
+
+/// Builds the slots the daemon serves: one per registered instance of each
+/// enabled helper (`queues = N`: `ftp`, `ftp-1` … `ftp-{N-1}`, on queues
+/// `queue` … `queue + N - 1`), each a helper of its own built from the
+/// same configuration (all per-flow state is in the conntrack).
+pub fn instance_slots(cfg: &crate::config::Config) -> Vec<Slot> {
+    let mut out = Vec::new();
+    for h in cfg.enabled() {
+        for i in 0..h.queues.max(1) {
+            out.push(Slot {
+                name: instance_name(h.info.name, i),
+                info: h.info,
+                helper: h.build(),
+                policies: h.policies.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// The kernel name of instance `i` of helper `base`: `base` itself for 0,
+/// else `base-i` (`ftp-1`). The kernel's NF_CT_HELPER_NAME_LEN is 16 with
+/// the NUL: the configuration checks that `base` plus the suffix fit
+/// (the longest built-in name, `snmp_trap`, leaves room for `-63`).
+///
+/// Interned: each distinct name is allocated once for the process's life
+/// (at most 64 per helper), so slots and metric labels can hold a
+/// `&'static str`.
+pub fn instance_name(base: &'static str, i: u16) -> &'static str {
+    use std::sync::{Mutex, OnceLock};
+    if i == 0 {
+        return base;
+    }
+    static NAMES: OnceLock<Mutex<Vec<&'static str>>> = OnceLock::new();
+    let want = format!("{base}-{i}");
+    let mut names = match NAMES.get_or_init(Default::default).lock() {
+        Ok(n) => n,
+        Err(p) => p.into_inner(),
+    };
+    if let Some(n) = names.iter().find(|n| **n == want) {
+        return n;
+    }
+    let n: &'static str = Box::leak(want.into_boxed_str());
+    names.push(n);
+    n
+}
+
+/// The longest name instance `queues - 1` of `base` has (what the kernel
+/// must take: at most 15 bytes).
+pub fn longest_instance_name(base: &str, queues: u16) -> usize {
+    match queues {
+        0 | 1 => base.len(),
+        n => base.len() + 1 + (n - 1).to_string().len(),
+    }
 }
 
 /// How long and how much the core holds of a message split over segments.
@@ -97,17 +158,25 @@ pub struct Limits {
     pub segments: usize,
     /// Longest a segment is held, in nanoseconds (`hold_ms`).
     pub hold_ns: u64,
+    /// Most payload bytes held over all flows of one core (one queue):
+    /// [`Limits::FLOWS`] × `bytes`. A hold that would go past it is not
+    /// made (the message passes as it is, `hold_overflow`). The kernel's
+    /// queue length bounds the held packets too, but not their size.
+    pub total: usize,
 }
 
 impl Limits {
     /// Most segments held for one flow direction.
     pub const SEGMENTS: usize = 16;
+    /// How many full per-flow holds one core keeps at most (`total`).
+    pub const FLOWS: usize = 64;
 
     pub fn from_config(d: &crate::config::DaemonConfig) -> Self {
         Limits {
             bytes: d.hold_bytes as usize,
             segments: Self::SEGMENTS,
             hold_ns: u64::from(d.hold_ms) * 1_000_000,
+            total: (d.hold_bytes as usize).saturating_mul(Self::FLOWS),
         }
     }
 }

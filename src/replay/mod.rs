@@ -148,6 +148,7 @@ pub fn helpers_and_ports(
             Some(i) => i,
             None => {
                 slots.push(crate::flow::Slot {
+                    name: hc.info.name,
                     info: hc.info,
                     helper: hc.build(),
                     policies: hc.policies.clone(),
