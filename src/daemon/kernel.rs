@@ -26,6 +26,10 @@ use tracing::debug;
 pub const CTNL_TIMEOUT: Duration = Duration::from_millis(200);
 /// How often a request that got no answer is sent again.
 pub const CTNL_RETRIES: u32 = 1;
+/// The ctnetlink link's receive buffer: its answers are ACKs, one
+/// expectation or a short dump per datagram (see
+/// [`NfSocket::open_with_buffer`]).
+pub const CTNL_RECV_BUFFER: usize = 8192;
 /// How long the requests of one queued packet may wait in all: past it
 /// they fail at once (the helper fails open), so a kernel that stops
 /// answering holds the queue for at most this long per packet.
@@ -53,13 +57,15 @@ pub trait Link {
 pub struct KernelLink {
     sock: NfSocket,
     route: Option<RouteSocket>,
-    /// When the current packet's budget is spent.
+    /// When the current packet's budget is spent; `None` until the
+    /// packet's first request (most packets make none, and reading the
+    /// clock is a system call on a VM whose clocksource is not the TSC).
     until: Option<std::time::Instant>,
 }
 
 impl KernelLink {
     pub fn open() -> std::io::Result<Self> {
-        let sock = NfSocket::open()?;
+        let sock = NfSocket::open_with_buffer(CTNL_RECV_BUFFER)?;
         sock.set_read_timeout(Some(CTNL_TIMEOUT))?;
         Ok(KernelLink {
             sock,
@@ -73,8 +79,11 @@ impl KernelLink {
         mut f: impl FnMut(&mut NfSocket) -> Result<R, NlError>,
     ) -> Result<R, NlError> {
         let mut left = CTNL_RETRIES;
+        let until = *self
+            .until
+            .get_or_insert_with(|| std::time::Instant::now() + CTNL_PACKET_BUDGET);
         loop {
-            if self.until.is_some_and(|u| std::time::Instant::now() >= u) {
+            if std::time::Instant::now() >= until {
                 return Err(NlError::Protocol(
                     "the kernel did not answer within this packet's budget".into(),
                 ));
@@ -92,7 +101,8 @@ impl KernelLink {
 
 impl Link for KernelLink {
     fn packet_start(&mut self) {
-        self.until = Some(std::time::Instant::now() + CTNL_PACKET_BUDGET);
+        // The budget starts with the packet's first request (retry()).
+        self.until = None;
     }
     fn request(&mut self, msg: NfMsg, flags: u16) -> Result<(), NlError> {
         self.retry(|s| s.request(msg.clone(), flags))

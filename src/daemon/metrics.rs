@@ -90,6 +90,13 @@ impl Metrics {
         f.get_or_create(&l).inc();
     }
 
+    /// The counter of `f` with `labels`, to keep and increment without a
+    /// lookup (a clone shares the value).
+    pub fn handle(f: &Family<Labels, Counter>, labels: &[(&'static str, &str)]) -> Counter {
+        let l: Labels = labels.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        f.get_or_create(&l).clone()
+    }
+
     pub fn render(&self) -> String {
         let mut s = String::new();
         let _ = encode(&mut s, &self.registry);

@@ -14,6 +14,7 @@ use crate::netlink::queue::{
 use crate::netlink::{messages, NfMsg, NfSocket, NlError, NFNL_SUBSYS_QUEUE};
 use helpers::{Event, Reason};
 use netlink_packet_core::NetlinkPayload;
+use prometheus_client::metrics::counter::Counter;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -30,6 +31,47 @@ pub struct Shared {
     pub swap: super::reload::Swap,
     /// The loops' beats for the systemd watchdog (see watchdog.rs).
     pub beats: Arc<super::watchdog::Beats>,
+}
+
+/// The counters every packet moves, by family and two static label
+/// values, kept by the worker: `Metrics::inc` builds a label vector of
+/// Strings and looks it up under a lock, several times per packet.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum HotFamily {
+    /// packets{helper}
+    Packets,
+    /// verdicts{verdict, kind}
+    Verdicts,
+    /// helper_verdicts{helper, verdict}
+    HelperVerdicts,
+    /// edits{helper}
+    Edits,
+}
+
+#[derive(Default)]
+struct HotCounters(Vec<(HotFamily, &'static str, &'static str, Counter)>);
+
+impl HotCounters {
+    fn inc(&mut self, m: &Metrics, f: HotFamily, a: &'static str, b: &'static str) {
+        if let Some((.., c)) = self
+            .0
+            .iter()
+            .find(|(g, x, y, _)| *g == f && *x == a && *y == b)
+        {
+            c.inc();
+            return;
+        }
+        let c = match f {
+            HotFamily::Packets => Metrics::handle(&m.packets, &[("helper", a)]),
+            HotFamily::Verdicts => Metrics::handle(&m.verdicts, &[("verdict", a), ("kind", b)]),
+            HotFamily::HelperVerdicts => {
+                Metrics::handle(&m.helper_verdicts, &[("helper", a), ("verdict", b)])
+            }
+            HotFamily::Edits => Metrics::handle(&m.edits, &[("helper", a)]),
+        };
+        c.inc();
+        self.0.push((f, a, b, c));
+    }
 }
 
 /// How long the queue loop waits for a packet before it looks at the time
@@ -74,6 +116,7 @@ pub struct Worker<Q, L> {
     generation: u64,
     held: Vec<u64>,
     beat: Arc<std::sync::atomic::AtomicU64>,
+    hot: HotCounters,
 }
 
 impl Worker<QueueSocket, KernelLink> {
@@ -112,6 +155,7 @@ impl<Q: QueueIo, L: Link> Worker<Q, L> {
             generation: 0,
             held: Vec::new(),
             beat,
+            hot: HotCounters::default(),
         }
     }
 
@@ -132,10 +176,15 @@ impl<Q: QueueIo, L: Link> Worker<Q, L> {
     /// packets go on and returns (dropping the socket unbinds).
     pub fn run(mut self) -> io::Result<()> {
         while !self.shared.stop.load(Ordering::Relaxed) {
+            // One clock read per datagram: the time it arrived serves its
+            // packets and the holds' deadlines (a clock read is a system
+            // call where the clocksource is not the TSC, as in a VM).
+            let mut now = None;
             match self.queue.recv() {
                 Ok(Some(b)) => {
-                    let now = self.now_ns();
-                    self.datagram(&b, now);
+                    let t = self.now_ns();
+                    now = Some(t);
+                    self.datagram(&b, t);
                 }
                 Ok(None) => {}
                 Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
@@ -146,8 +195,10 @@ impl<Q: QueueIo, L: Link> Worker<Q, L> {
                 }
                 Err(e) => return Err(e),
             }
-            let now = self.now_ns();
-            self.tick(now);
+            if self.core.next_deadline().is_some() {
+                let now = now.unwrap_or_else(|| self.now_ns());
+                self.tick(now);
+            }
             self.after_loop();
         }
         while let Ok(Some(b)) = self.queue.try_recv() {
@@ -300,7 +351,8 @@ impl<Q: QueueIo, L: Link> Worker<Q, L> {
             return self.pass(id, Reason::NoCtinfo, "no NFQA_CT_INFO");
         };
         let hname = self.core.slots()[slot].name();
-        Metrics::inc(&self.shared.metrics.packets, &[("helper", hname)]);
+        self.hot
+            .inc(&self.shared.metrics, HotFamily::Packets, hname, "");
         let view = ct.view(ctinfo, q.outdev);
         let metrics = self.shared.metrics.clone();
         let mut table = KernelTable::new(&view, hname, &mut self.link, &mut self.rng, &metrics);
@@ -347,14 +399,12 @@ impl<Q: QueueIo, L: Link> Worker<Q, L> {
             } else {
                 "accept"
             };
-            Metrics::inc(
-                &metrics.helper_verdicts,
-                &[("helper", hname), ("verdict", verdict)],
-            );
+            self.hot
+                .inc(&metrics, HotFamily::HelperVerdicts, hname, verdict);
             self.send(v);
         }
         if edited {
-            Metrics::inc(&metrics.edits, &[("helper", hname)]);
+            self.hot.inc(&metrics, HotFamily::Edits, hname, "");
         }
         for (m, flags) in out.after {
             let r = self.link.request(m, flags);
@@ -368,7 +418,7 @@ impl<Q: QueueIo, L: Link> Worker<Q, L> {
     }
 
     fn send(&mut self, v: &Verdict) {
-        let m = &self.shared.metrics;
+        let m = self.shared.metrics.clone();
         let kind = if v.payload.is_some() {
             "edited"
         } else {
@@ -379,7 +429,7 @@ impl<Q: QueueIo, L: Link> Worker<Q, L> {
         } else {
             "accept"
         };
-        Metrics::inc(&m.verdicts, &[("verdict", verdict), ("kind", kind)]);
+        self.hot.inc(&m, HotFamily::Verdicts, verdict, kind);
         if let Err(e) = self.queue.send(v.msg(self.num)) {
             warn!(queue = self.num, id = v.id, "sending a verdict failed: {e}");
             Metrics::inc(&m.errors, &[("reason", Reason::VerdictSend.name())]);

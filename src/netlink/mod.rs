@@ -236,6 +236,16 @@ pub struct NfSocket {
 
 impl NfSocket {
     pub fn open() -> io::Result<Self> {
+        Self::open_with_buffer(1 << 17)
+    }
+
+    /// Like [`open`](Self::open) with a receive buffer of `len` bytes. The
+    /// kernel sizes every dump's skb after the largest buffer a socket
+    /// received with (`netlink_dump()`: up to 32 KiB, zeroed pages on
+    /// kernels with init_on_alloc), so a socket that only makes small
+    /// requests and dumps of a few messages (the worker's ctnetlink link)
+    /// asks with a small one: a dump then costs a small skb per datagram.
+    pub fn open_with_buffer(len: usize) -> io::Result<Self> {
         let mut sock = Socket::new(NETLINK_NETFILTER)?;
         sock.bind_auto()?;
         sock.connect(&SocketAddr::new(0, 0))?;
@@ -244,7 +254,7 @@ impl NfSocket {
         let _ = sock.set_ext_ack(true);
         Ok(NfSocket {
             sock,
-            buf: vec![0u8; 1 << 17],
+            buf: vec![0u8; len],
         })
     }
 
