@@ -10,9 +10,39 @@ use crate::config::Config;
 /// `(file name, roff text)` of both pages, for the CLI `cmd`.
 pub fn pages(cmd: clap::Command) -> std::io::Result<Vec<(String, String)>> {
     Ok(vec![
-        ("cthelperd.8".into(), daemon_page(cmd)?),
-        ("cthelperd.toml.5".into(), config_page(&Config::default())),
+        ("cthelperd.8".into(), ascii(&daemon_page(cmd)?)),
+        (
+            "cthelperd.toml.5".into(),
+            ascii(&config_page(&Config::default())),
+        ),
     ])
+}
+
+/// The pages in plain ASCII: help texts and comments use a few typographic
+/// characters (an ellipsis, arrows, dashes) that man(1) under a C or POSIX
+/// locale cannot render (`troff: can't find special character 'u2026'`), so
+/// each becomes its roff escape or an ASCII spelling; anything else outside
+/// ASCII becomes `?` (the test below keeps that from happening unnoticed).
+pub fn ascii(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            c if c.is_ascii() => o.push(c),
+            '\u{2026}' => o.push_str("\\&..."),
+            '\u{2192}' => o.push_str("\\(->"),
+            '\u{2190}' => o.push_str("\\(<-"),
+            '\u{2014}' => o.push_str("\\(em"),
+            '\u{2013}' => o.push_str("\\(en"),
+            '\u{2264}' => o.push_str("\\(<="),
+            '\u{2265}' => o.push_str("\\(>="),
+            '\u{00d7}' => o.push_str("\\(mu"),
+            '\u{2018}' | '\u{2019}' => o.push('\''),
+            '\u{201c}' | '\u{201d}' => o.push_str("\\(dq"),
+            '\u{00a0}' => o.push_str("\\ "),
+            _ => o.push('?'),
+        }
+    }
+    o
 }
 
 /// Escapes text for roff: backslashes, hyphens, a leading dot or quote.
@@ -211,6 +241,23 @@ mod tests {
         assert!(p.contains("\\fBsip_timeout\\fR = 3600"), "{p}");
         assert!(p.contains("\\fBhold_ms\\fR = 500"), "{p}");
         assert!(p.contains("[helper.\\(dqQ.931\\(dq]"), "{p}");
+    }
+
+    #[test]
+    fn pages_are_ascii_without_unknown_characters() {
+        // man -l under LANG=C warns on any character troff cannot find;
+        // the Debian package scenario fails on a warning.
+        let cfg = config_page(&Config::default());
+        let unknown: Vec<char> = cfg
+            .chars()
+            .filter(|c| !c.is_ascii() && ascii(&c.to_string()) == "?")
+            .collect();
+        assert!(unknown.is_empty(), "map these in ascii(): {unknown:?}");
+        assert!(ascii(&cfg).is_ascii());
+        assert_eq!(
+            ascii("ftp-1 \u{2026} a \u{2192} b"),
+            "ftp-1 \\&... a \\(-> b"
+        );
     }
 
     #[test]

@@ -39,6 +39,10 @@ fn man_pages_render() {
             .args(["--warnings", "-l"])
             .arg(dir.path().join(page))
             .env("MANWIDTH", "100")
+            // As on a server (and in the VM's package scenario): the C
+            // locale's ascii device has no glyph for typographic characters.
+            .env("LC_ALL", "C")
+            .env("LANG", "C")
             .env("MAN_KEEP_FORMATTING", "")
             .output()
             .unwrap();
