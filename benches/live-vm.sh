@@ -23,7 +23,8 @@
 #                           [--modes "none kernel floor base cthelperd conntrackd"]
 # Defaults: target/release/cthelperd and target/release/nfq-floor, built if missing; one
 # cthelperd row with the default configuration. Each --cthelperd-config adds a cthelperd row with
-# that configuration (e.g. queues = 2 once fan-out lands). Output: the table on stdout, raw
+# that configuration and its own ruleset (`cthelperd nft -c FILE`: with queues = 2 the jhash map
+# over both instances). Output: the table on stdout, raw
 # lines in target/vm-results/latest/live/ (raw.txt, table.txt, the helpers' logs).
 # --cthelperd-base BIN adds a row "cthelperd-base" (that binary, default configuration) before
 # the cthelperd rows: a before/after comparison in one boot.
@@ -40,7 +41,7 @@ if [[ -z ${VMDIR:-} ]]; then
       --cthelperd-config) CFGS+=("$2"); shift 2 ;;
       --modes) GUEST+=(--modes "$2"); shift 2 ;;
       --quick) GUEST+=(--quick); shift ;;
-      -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+      -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
       *) echo "live-vm.sh: unknown argument $1" >&2; exit 2 ;;
     esac
   done
@@ -92,30 +93,9 @@ echo "guest: $(nproc) vCPUs, kernel $(uname -r), cpu '$(grep -m1 'model name' /p
 # The FTP server (one configuration for all modes): anonymous, passive only, a 1 KiB file.
 mkdir -p "$W/ftproot" "$W/empty"; chmod 755 "$W/ftproot" "$W/empty"
 head -c 1024 /dev/urandom >"$W/ftproot/f"; chmod 644 "$W/ftproot/f"
-cat >"$W/vsftpd.conf" <<VSFTPD
-listen=YES
-listen_ipv6=NO
-listen_address=$SRV
-background=NO
-anonymous_enable=YES
-no_anon_password=YES
-anon_root=$W/ftproot
-local_enable=NO
-write_enable=NO
-pasv_enable=YES
-port_enable=NO
-pasv_min_port=40000
-pasv_max_port=60000
-secure_chroot_dir=$W/empty
-seccomp_sandbox=NO
-ftp_username=ftp
-nopriv_user=ftp
-syslog_enable=NO
-xferlog_enable=NO
-max_clients=0
-max_per_ip=0
-idle_session_timeout=300
-VSFTPD
+vsftpd_conf "$W/vsftpd.conf" "$W" listen=YES listen_ipv6=NO "listen_address=$SRV" pasv_enable=YES \
+  port_enable=NO pasv_min_port=40000 pasv_max_port=60000 xferlog_enable=NO max_clients=0 \
+  max_per_ip=0 idle_session_timeout=300
 
 # conntrackd's configuration: its userspace FTP helper only (no Sync, no Stats).
 cat >"$W/conntrackd.conf" <<CONNTRACKD
@@ -163,7 +143,12 @@ mode_up() { # MODE [CONFIG]: the mode's helper attached to FTP and SIP, vsftpd l
     base) RUST_LOG=warn "$BASE" run >>"$OUT/cthelperd-base.log" 2>&1 & HPID=$!
       wait_queue || return 1; nft -f "$REPO/nft/cthelperd.nft" || return 1 ;;
     cthelperd) RUST_LOG=warn "$CTHELPERD" run ${cfg:+-c "$cfg"} >>"$OUT/cthelperd.log" 2>&1 & HPID=$!
-      wait_queue || return 1; nft -f "$REPO/nft/cthelperd.nft" || return 1 ;;
+      wait_queue || return 1
+      # A row with its own configuration gets that configuration's ruleset (queues = N: the jhash
+      # map over the N instances), the shipped one otherwise.
+      if [[ -n $cfg ]]; then "$CTHELPERD" nft -c "$cfg" >"$OUT/ruleset-$(basename "$cfg").nft" &&
+        nft -f "$OUT/ruleset-$(basename "$cfg").nft" || return 1
+      else nft -f "$REPO/nft/cthelperd.nft" || return 1; fi ;;
     conntrackd) nfct add helper ftp inet tcp || return 1
       conntrackd -C "$W/conntrackd.conf" >>"$OUT/conntrackd.out" 2>&1 & HPID=$!
       wait_queue || return 1; nft -f "$VMDIR/nft/attach-ftp.nft" || return 1 ;;

@@ -169,3 +169,14 @@ net_setup() {
 }
 ruleset_add() { RULESET_FILES+=("$@"); }   # e.g. a helper's attach rules
 ruleset_sync() { ruleset_load "${RULESET_FILES[@]}"; }
+
+# vsftpd_conf FILE DIR [LINE…]: an anonymous, read-only, foreground vsftpd configuration serving
+# DIR/ftproot with DIR/empty as its secure_chroot_dir (the caller creates both), no seccomp sandbox,
+# running as ftp, no syslog; then the caller's lines (listen_*, pasv_*/port_*, logs, timeouts) —
+# the part every FTP scenario and the live benchmark share.
+vsftpd_conf() {
+  local file=$1 dir=$2; shift 2
+  printf '%s\n' background=NO anonymous_enable=YES no_anon_password=YES "anon_root=$dir/ftproot" \
+    local_enable=NO write_enable=NO "secure_chroot_dir=$dir/empty" seccomp_sandbox=NO \
+    ftp_username=ftp nopriv_user=ftp syslog_enable=NO "$@" >"$file"
+}

@@ -46,34 +46,11 @@ mkdir -p "$W/ftproot/pub" "$W/empty"; chmod 755 "$W/ftproot" "$W/ftproot/pub" "$
 head -c 65536 /dev/urandom >"$W/ftproot/pub/data.bin"; chmod 644 "$W/ftproot/pub/data.bin"
 SUM=$(sha256sum <"$W/ftproot/pub/data.bin" | cut -d' ' -f1)
 for fam in v4 v6; do
-  if [[ $fam == v4 ]]; then L="listen=YES
-listen_ipv6=NO
-listen_address=10.0.2.2"; else L="listen=NO
-listen_ipv6=YES
-listen_address6=fd00:2::2"; fi
-  cat >"$W/vsftpd-$fam.conf" <<EOF
-$L
-background=NO
-anonymous_enable=YES
-no_anon_password=YES
-anon_root=$W/ftproot
-local_enable=NO
-write_enable=NO
-pasv_enable=YES
-port_enable=YES
-pasv_min_port=50000
-pasv_max_port=50000
-connect_from_port_20=YES
-secure_chroot_dir=$W/empty
-seccomp_sandbox=NO
-ftp_username=ftp
-nopriv_user=ftp
-syslog_enable=NO
-xferlog_enable=NO
-accept_timeout=15
-connect_timeout=15
-data_connection_timeout=60
-EOF
+  if [[ $fam == v4 ]]; then L=(listen=YES listen_ipv6=NO listen_address=10.0.2.2)
+  else L=(listen=NO listen_ipv6=YES listen_address6=fd00:2::2); fi
+  vsftpd_conf "$W/vsftpd-$fam.conf" "$W" "${L[@]}" pasv_enable=YES port_enable=YES \
+    pasv_min_port=50000 pasv_max_port=50000 connect_from_port_20=YES xferlog_enable=NO \
+    accept_timeout=15 connect_timeout=15 data_connection_timeout=60
   ip netns exec server vsftpd "$W/vsftpd-$fam.conf" >"$RES/vsftpd-$fam.stderr" 2>&1 &
   PIDS+=($!)
 done

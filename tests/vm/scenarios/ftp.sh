@@ -58,38 +58,12 @@ setup_helper ftp
 mkdir -p "$W/ftproot/pub" "$W/empty"; chmod 755 "$W/ftproot" "$W/ftproot/pub" "$W/empty"
 head -c 1048576 /dev/urandom >"$W/ftproot/pub/data.bin"; chmod 644 "$W/ftproot/pub/data.bin"
 SUM=$(sha256sum <"$W/ftproot/pub/data.bin" | cut -d' ' -f1)
-if [[ $FAM == v4 ]]; then LISTEN="listen=YES
-listen_ipv6=NO
-listen_address=$SRV"; else LISTEN="listen=NO
-listen_ipv6=YES
-listen_address6=$SRV"; fi
-cat >"$W/vsftpd.conf" <<EOF
-$LISTEN
-background=NO
-anonymous_enable=YES
-no_anon_password=YES
-anon_root=$W/ftproot
-local_enable=NO
-write_enable=NO
-pasv_enable=YES
-port_enable=YES
-pasv_min_port=50000
-pasv_max_port=50000
-connect_from_port_20=YES
-secure_chroot_dir=$W/empty
-seccomp_sandbox=NO
-ftp_username=ftp
-nopriv_user=ftp
-syslog_enable=NO
-xferlog_enable=YES
-xferlog_std_format=NO
-log_ftp_protocol=YES
-vsftpd_log_file=$RES/vsftpd.log
-accept_timeout=15
-connect_timeout=15
-data_connection_timeout=60
-idle_session_timeout=300
-EOF
+if [[ $FAM == v4 ]]; then LISTEN=(listen=YES listen_ipv6=NO "listen_address=$SRV")
+else LISTEN=(listen=NO listen_ipv6=YES "listen_address6=$SRV"); fi
+vsftpd_conf "$W/vsftpd.conf" "$W" "${LISTEN[@]}" pasv_enable=YES port_enable=YES pasv_min_port=50000 \
+  pasv_max_port=50000 connect_from_port_20=YES xferlog_enable=YES xferlog_std_format=NO \
+  log_ftp_protocol=YES "vsftpd_log_file=$RES/vsftpd.log" accept_timeout=15 connect_timeout=15 \
+  data_connection_timeout=60 idle_session_timeout=300
 : >"$RES/vsftpd.log"
 log "server files ready"
 ip netns exec server vsftpd "$W/vsftpd.conf" >"$RES/vsftpd.stderr" 2>&1 &

@@ -4,39 +4,15 @@ restart cthelperd.  Runs in the client namespace.
 argv: server cmd(port|eprt|pasv|epsv) client_addr syncdir out1 out2
 sync files: we create first-done, wait for dead, then prove the control channel works (NOOP, PWD,
 SIZE) and create control-ok (or control-failed), then wait for go and do the second transfer."""
-import ftplib, os, socket, sys, time
+import ftplib, os, socket, sys
+
+from ftpsync import Logged, say, wait_for
 
 srv, cmd, cli, sync, out1, out2 = sys.argv[1:7]
 # Optional: the server's control port and the client's source port.
 ctl_port = int(sys.argv[7]) if len(sys.argv) > 7 else 21
 src_port = int(sys.argv[8]) if len(sys.argv) > 8 else 30000
 v6 = ":" in srv
-
-
-def say(*a):
-    print(*a, flush=True)
-
-
-def wait_for(name, timeout=120):
-    t = time.time() + timeout
-    while not os.path.exists(os.path.join(sync, name)):
-        if time.time() > t:
-            raise SystemExit(f"timed out waiting for {name}")
-        time.sleep(0.05)
-
-
-class Logged(ftplib.FTP):
-    def putline(self, line):
-        say("client >", line)
-        super().putline(line)
-
-    def getresp(self):
-        r = super().getresp()
-        say("client <", r)
-        return r
-
-    def getmultiline(self):
-        return super().getmultiline()
 
 
 def data_port_cmd(ftp, port):
@@ -81,7 +57,7 @@ ftp.login()
 download(ftp, out1, 40000)
 say("first transfer done")
 open(os.path.join(sync, "first-done"), "w").close()
-wait_for("dead")
+wait_for(sync, "dead", 120)
 try:
     ftp.voidcmd("NOOP")
     ftp.pwd()
@@ -91,7 +67,7 @@ except Exception as e:  # noqa: BLE001
     say("control channel failed while cthelperd was dead:", e)
     open(os.path.join(sync, "control-failed"), "w").close()
     sys.exit(3)
-wait_for("go")
+wait_for(sync, "go", 120)
 download(ftp, out2, 40001)
 say("second transfer done")
 ftp.quit()

@@ -150,30 +150,9 @@ if [[ $PROTO == ftp ]]; then
   mkdir -p "$W/ftproot/pub" "$W/empty" "$W/sync"; chmod 755 "$W/ftproot" "$W/ftproot/pub" "$W/empty"
   head -c 1048576 /dev/urandom >"$W/ftproot/pub/data.bin"; chmod 644 "$W/ftproot/pub/data.bin"
   SUM=$(sha256sum <"$W/ftproot/pub/data.bin" | cut -d' ' -f1)
-  cat >"$W/vsftpd.conf" <<EOF
-listen=YES
-listen_ipv6=NO
-listen_address=$HA_SRV
-background=NO
-anonymous_enable=YES
-no_anon_password=YES
-anon_root=$W/ftproot
-local_enable=NO
-write_enable=NO
-pasv_enable=YES
-port_enable=YES
-pasv_min_port=50000
-pasv_max_port=50000
-secure_chroot_dir=$W/empty
-seccomp_sandbox=NO
-ftp_username=ftp
-nopriv_user=ftp
-syslog_enable=NO
-log_ftp_protocol=YES
-vsftpd_log_file=$RES/vsftpd.log
-accept_timeout=30
-idle_session_timeout=300
-EOF
+  vsftpd_conf "$W/vsftpd.conf" "$W" listen=YES listen_ipv6=NO "listen_address=$HA_SRV" \
+    pasv_enable=YES port_enable=YES pasv_min_port=50000 pasv_max_port=50000 log_ftp_protocol=YES \
+    "vsftpd_log_file=$RES/vsftpd.log" accept_timeout=30 idle_session_timeout=300
   ip netns exec ha-s vsftpd "$W/vsftpd.conf" >"$RES/vsftpd.stderr" 2>&1 &
   PIDS+=($!)
   for ((i = 0; i < 100; i++)); do ip netns exec ha-s ss -Hltn "sport = :21" | grep -q . && break; sleep 0.1; done

@@ -277,31 +277,10 @@ grep -Eq 'elements = \{ 21, 2121 \}' "$RES/table.txt" || fail "the loaded rulese
 mkdir -p "$W/ftproot/pub" "$W/empty"; chmod 755 "$W/ftproot" "$W/ftproot/pub" "$W/empty"
 head -c 262144 /dev/urandom >"$W/ftproot/pub/data.bin"; chmod 644 "$W/ftproot/pub/data.bin"
 SUM=$(sha256sum <"$W/ftproot/pub/data.bin" | cut -d' ' -f1)
-cat >"$W/vsftpd.conf" <<EOF
-listen=YES
-listen_ipv6=NO
-listen_address=$SRV
-listen_port=$PORT2
-background=NO
-anonymous_enable=YES
-no_anon_password=YES
-anon_root=$W/ftproot
-local_enable=NO
-write_enable=NO
-port_enable=YES
-connect_from_port_20=YES
-secure_chroot_dir=$W/empty
-seccomp_sandbox=NO
-ftp_username=ftp
-nopriv_user=ftp
-syslog_enable=NO
-xferlog_enable=YES
-xferlog_std_format=NO
-log_ftp_protocol=YES
-vsftpd_log_file=$RES/vsftpd.log
-accept_timeout=15
-connect_timeout=15
-EOF
+vsftpd_conf "$W/vsftpd.conf" "$W" listen=YES listen_ipv6=NO "listen_address=$SRV" \
+  "listen_port=$PORT2" port_enable=YES connect_from_port_20=YES xferlog_enable=YES \
+  xferlog_std_format=NO log_ftp_protocol=YES "vsftpd_log_file=$RES/vsftpd.log" accept_timeout=15 \
+  connect_timeout=15
 ip netns exec server vsftpd "$W/vsftpd.conf" >"$RES/vsftpd.stderr" 2>&1 &
 PIDS+=($!)
 conntrack -E expect >"$RES/expect.events" 2>&1 &

@@ -11,32 +11,12 @@ argv: server client_addr syncdir out1 out2
      through router2 (router2's cthelperd makes that expectation) -> out2
 Prints `RESULT step=... ok|timeout|refused|error ...` lines; exit 0 when every step worked,
 1 when one failed (the rest is then skipped, except NOOP after a failed data connection)."""
-import ftplib, os, socket, sys, time
+import ftplib, os, socket, sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from ftpsync import Logged, say, wait_for  # noqa: E402
 
 srv, cli, sync, out1, out2 = sys.argv[1:6]
-
-
-def say(*a):
-    print(*a, flush=True)
-
-
-def wait_for(name, timeout=90):
-    t = time.time() + timeout
-    while not os.path.exists(os.path.join(sync, name)):
-        if time.time() > t:
-            raise SystemExit(f"timed out waiting for {name}")
-        time.sleep(0.05)
-
-
-class Logged(ftplib.FTP):
-    def putline(self, line):
-        say("client >", line)
-        super().putline(line)
-
-    def getresp(self):
-        r = super().getresp()
-        say("client <", r)
-        return r
 
 
 def connect_data(host, port, timeout):
@@ -73,7 +53,7 @@ ftp.voidcmd("TYPE I")
 host, port = ftplib.parse227(ftp.sendcmd("PASV"))
 say(f"RESULT step=pasv1 ok {host}:{port}")
 open(os.path.join(sync, "pasv-done"), "w").close()
-wait_for("failed-over")
+wait_for(sync, "failed-over", 90)
 
 conn, how = connect_data(host, port, 8)
 say(f"RESULT step=data1 {how}")

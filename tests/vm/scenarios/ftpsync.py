@@ -1,0 +1,28 @@
+"""What the FTP client scripts that pause for the test share (ftp_twice.py, ha/ftp_failover.py):
+line-buffered output, waiting for a sync file the scenario creates, and an ftplib client that
+prints every command and reply (the scenario's evidence of what crossed the control channel)."""
+import ftplib, os, time
+
+
+def say(*a):
+    print(*a, flush=True)
+
+
+def wait_for(sync, name, timeout):
+    """Waits until the file sync/name exists; exits the script after timeout seconds."""
+    t = time.time() + timeout
+    while not os.path.exists(os.path.join(sync, name)):
+        if time.time() > t:
+            raise SystemExit(f"timed out waiting for {name}")
+        time.sleep(0.05)
+
+
+class Logged(ftplib.FTP):
+    def putline(self, line):
+        say("client >", line)
+        super().putline(line)
+
+    def getresp(self):
+        r = super().getresp()
+        say("client <", r)
+        return r
