@@ -2,7 +2,7 @@
 #
 #   c1  10.0.1.2 --vc1-- router (VM root ns, masquerade out of vs) --vs-- srv 10.0.2.2
 #   c2  10.0.3.2 --vc2--/          10.0.1.1 10.0.3.1 10.0.2.1
-LAB=$REPO/helpers/src/pptp/vm/gre_lab.py
+LAB=$REPO/tests/vm/research/pptp/gre_lab.py
 PY=/usr/bin/python3
 say() { echo; echo "=== $*"; }
 run() { echo "+ $*"; "$@"; }

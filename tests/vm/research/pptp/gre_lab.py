@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """GRE/PPTP research tool for the VM (standard library only).
 
-Speaks nfnetlink directly, so the experiments of helpers/src/pptp/vm/gre.sh can
+Speaks nfnetlink directly, so the experiments of tests/vm/research/pptp/gre.sh can
 do by hand what a userspace PPTP helper would do:
 
   register NAME [--queue Q] [--max M] [--timeout T] [--priv LEN] [--status S]

@@ -7,9 +7,9 @@
 # them when they are not NULL.  Three rounds, each: private data set, a GRE child created through
 # an expectation, the child deleted:
 #   1. 32 zero bytes; 2. bytes 0..15 = 0x11, 16..31 zero; 3. bytes 16..31 = 0x41 (may oops).
-# Run: tests/vm/run --script helpers/src/pptp/vm/keymap.sh   (the last round may kill the VM)
+# Run: tests/vm/run --script tests/vm/research/pptp/keymap.sh   (the last round may kill the VM)
 set -u
-source "$REPO/helpers/src/pptp/vm/lab.sh"
+source "$REPO/tests/vm/research/pptp/lab.sh"
 W=/tmp/keymap; rm -rf $W; mkdir -p $W
 
 lab_up

@@ -1,7 +1,7 @@
 #!/bin/bash
 # GRE without the kernel's keymap, on the VM kernel: what conntrack does with enhanced-GRE (v1)
 # packets through a masquerading router, with and without hand-made expectations, one and two
-# clients behind the NAT.  Run: tests/vm/run --script helpers/src/pptp/vm/gre.sh
+# clients behind the NAT.  Run: tests/vm/run --script tests/vm/research/pptp/gre.sh
 #
 #   c1  10.0.1.2 --vc1-- router (VM root ns, masquerade out of vs) --vs-- srv 10.0.2.2
 #   c2  10.0.3.2 --vc2--/          10.0.1.1 10.0.3.1 10.0.2.1
@@ -10,7 +10,7 @@
 # call and 0x4002 for c2's.  Outside the NAT the PNS call IDs become the control connections'
 # TCP source ports as the server sees them (30001, 30002), as nf_nat_pptp does.
 set -u
-source "$REPO/helpers/src/pptp/vm/lab.sh"
+source "$REPO/tests/vm/research/pptp/lab.sh"
 W=/tmp/grelab; rm -rf $W; mkdir -p $W
 HELPER_OBJ='ct helper upptp { type "upptp" protocol tcp; l3proto ip; }'
 ATTACH='tcp dport 1723 ct helper set "upptp"'

@@ -10,9 +10,9 @@
 # Each client's pppd normally gets a private /run/pptp (a tmpfs in its own mount namespace), so
 # that c1 and c2 have a call manager and a control connection each.
 # Evidence: the control messages and GRE call IDs as both ends see them (tshark), conntrack.
-# Run: tests/vm/run --script helpers/src/pptp/vm/tunnel.sh
+# Run: tests/vm/run --script tests/vm/research/pptp/tunnel.sh
 set -u
-source "$REPO/helpers/src/pptp/vm/lab.sh"
+source "$REPO/tests/vm/research/pptp/lab.sh"
 W=/tmp/pptplab; rm -rf $W; mkdir -p $W
 KVER=$(uname -r)
 MODS=${CTHVM_CACHE:-/var/cache/cthelperd-vm}/linux-image-$KVER-unsigned/root/lib/modules/$KVER/kernel
