@@ -79,7 +79,7 @@ while (($#)); do
   esac
 done
 [[ -n $MODES ]] || MODES="none kernel floor ${BASE:+base }cthelperd conntrackd"
-FTP_SECS=12 FTP_THREADS=4 NOOP_SECS=8 NOOP_THREADS=4 LAT_SECS=5 SIP_SECS=8 SIP_RATES="50 100 200 400"
+FTP_SECS=12 FTP_THREADS=4 NOOP_SECS=8 NOOP_THREADS=4 LAT_SECS=5 SIP_SECS=8 SIP_RATES="50 100 200 400 600 800"
 ((QUICK)) && { FTP_SECS=4 NOOP_SECS=3 LAT_SECS=2 SIP_SECS=3 SIP_RATES="50 200"; }
 for p in python3 sipp vsftpd conntrackd nfct conntrack nft; do
   command -v $p >/dev/null || { echo "live-vm.sh: $p is not installed"; exit 2; }

@@ -65,6 +65,20 @@ impl TestEnv {
     pub fn take_made(&mut self) -> Vec<Expectation> {
         std::mem::take(&mut self.made)
     }
+    /// Forgets what happened (calls, expectations created or removed,
+    /// updates) and keeps the answers to give; the vectors keep their
+    /// capacity, so a benchmark that reuses one `TestEnv` per case times
+    /// the helper and not the recorder's allocations.
+    pub fn clear_record(&mut self) {
+        self.calls.clear();
+        self.created.clear();
+        self.random_calls = 0;
+        self.unexpected.clear();
+        self.unexpected_unknown = 0;
+        self.updated.clear();
+        self.removed.clear();
+        self.made.clear();
+    }
 }
 
 impl Env for TestEnv {
