@@ -97,18 +97,23 @@ fn no_path_outside_the_repository() {
     }
 }
 
-/// nft's check of a ruleset file; None when it cannot run here.
+/// nft's check of a ruleset file; None when it cannot run here (no nft,
+/// or not root) — an error under tests/run, which installs nftables and
+/// runs as root.
 fn nft_check(file: &Path) -> Option<(bool, String)> {
-    let o = Command::new("nft")
-        .arg("-c")
-        .arg("-f")
-        .arg(file)
-        .output()
-        .ok()?;
+    let required = std::env::var_os("CTHELPERD_REQUIRE_TOOLS").is_some();
+    let o = match Command::new("nft").arg("-c").arg("-f").arg(file).output() {
+        Ok(o) => o,
+        Err(e) => {
+            assert!(!required, "nft (nftables) is not installed: {e}");
+            return None;
+        }
+    };
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     if !o.status.success()
         && (err.contains("Operation not permitted") || err.contains("Permission denied"))
     {
+        assert!(!required, "nft -c is not permitted here (tests/run runs as root): {err}");
         return None;
     }
     Some((o.status.success(), err))
