@@ -6,7 +6,7 @@ sync files: we create first-done, wait for dead, then prove the control channel 
 SIZE) and create control-ok (or control-failed), then wait for go and do the second transfer."""
 import ftplib, os, socket, sys
 
-from ftpsync import Logged, say, wait_for
+from ftpsync import Logged, save, say, wait_for
 
 srv, cmd, cli, sync, out1, out2 = sys.argv[1:7]
 # Optional: the server's control port and the client's source port.
@@ -41,13 +41,7 @@ def download(ftp, out, port):
             host, p = ftplib.parse229(ftp.sendcmd("EPSV"), ftp.sock.getpeername())
         conn = socket.create_connection((host, p), timeout=60)
         ftp.sendcmd("RETR pub/data.bin")
-    with open(out, "wb") as f:
-        while True:
-            b = conn.recv(65536)
-            if not b:
-                break
-            f.write(b)
-    conn.close()
+    save(conn, out)
     ftp.voidresp()
 
 

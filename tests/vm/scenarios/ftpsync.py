@@ -1,6 +1,7 @@
 """What the FTP client scripts that pause for the test share (ftp_twice.py, ha/ftp_failover.py):
-line-buffered output, waiting for a sync file the scenario creates, and an ftplib client that
-prints every command and reply (the scenario's evidence of what crossed the control channel)."""
+line-buffered output, waiting for a sync file the scenario creates, an ftplib client that prints
+every command and reply (the scenario's evidence of what crossed the control channel), and saving
+what a data connection carries."""
 import ftplib, os, time
 
 
@@ -26,3 +27,18 @@ class Logged(ftplib.FTP):
         r = super().getresp()
         say("client <", r)
         return r
+
+
+def save(conn, path):
+    """Writes everything conn carries to path until the peer closes; closes conn; returns the
+    number of bytes."""
+    n = 0
+    with open(path, "wb") as f:
+        while True:
+            b = conn.recv(65536)
+            if not b:
+                break
+            f.write(b)
+            n += len(b)
+    conn.close()
+    return n

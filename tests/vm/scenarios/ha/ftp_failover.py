@@ -14,7 +14,7 @@ Prints `RESULT step=... ok|timeout|refused|error ...` lines; exit 0 when every s
 import ftplib, os, socket, sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from ftpsync import Logged, say, wait_for  # noqa: E402
+from ftpsync import Logged, save, say, wait_for  # noqa: E402
 
 srv, cli, sync, out1, out2 = sys.argv[1:6]
 
@@ -33,15 +33,7 @@ def connect_data(host, port, timeout):
 def receive(ftp, conn, out):
     ftp.sendcmd("RETR pub/data.bin")
     conn.settimeout(30)
-    n = 0
-    with open(out, "wb") as f:
-        while True:
-            b = conn.recv(65536)
-            if not b:
-                break
-            f.write(b)
-            n += len(b)
-    conn.close()
+    n = save(conn, out)
     ftp.voidresp()
     return n
 
