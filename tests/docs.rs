@@ -113,7 +113,10 @@ fn nft_check(file: &Path) -> Option<(bool, String)> {
     if !o.status.success()
         && (err.contains("Operation not permitted") || err.contains("Permission denied"))
     {
-        assert!(!required, "nft -c is not permitted here (tests/run runs as root): {err}");
+        assert!(
+            !required,
+            "nft -c is not permitted here (tests/run runs as root): {err}"
+        );
         return None;
     }
     Some((o.status.success(), err))
